@@ -40,6 +40,8 @@ function(securebert_add_gtest)
   cmake_parse_arguments(T "TINY_MODEL" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # Shared test helpers live in tests/testing/ ("tests/testing/...").
+  target_include_directories(${T_NAME} PRIVATE ${CMAKE_SOURCE_DIR})
   target_compile_definitions(${T_NAME} PRIVATE
     SECUREBERT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
     SECUREBERT_BINARY_DIR="${CMAKE_BINARY_DIR}")

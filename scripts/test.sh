@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a fresh Debian 12 machine: installs what is
+# missing, builds (release preset, build/), runs every ctest test, then the
+# tokenizer and batching tests under ThreadSanitizer and the tokenizer fuzzer under
+# ASan+UBSan for a bounded time.
+#
+#   scripts/test.sh            everything
+#   QUICK=1 scripts/test.sh    release build and ctest only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+
+scripts/setup.sh
+
+echo "== release build and tests (build/)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$JOBS"
+ctest --preset release -j "$JOBS"
+
+if [ "${QUICK:-0}" = 1 ]; then exit 0; fi
+
+echo "== tokenizer and batching tests under ThreadSanitizer (build-tsan/)"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$JOBS"
+ctest --preset tsan -j "$JOBS"
+
+echo "== tokenizer fuzzer under ASan+UBSan for ${FUZZ_SECONDS}s (build-fuzz/)"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j "$JOBS" --target securebert_tokenizer_fuzz
+server/tokenizer/run_fuzz.sh build-fuzz "$FUZZ_SECONDS"

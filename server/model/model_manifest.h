@@ -1,0 +1,58 @@
+// The manifest of an exported model directory (manifest.json, written by
+// tools/export_model.py): architecture numbers, special-token ids, limits and
+// the files the directory must hold.
+//
+// Used by TorchModel at load time to validate the TorchScript modules, and by
+// main.cc to describe the model. No torch here.
+//
+// Thread safety: a ModelManifest is an immutable value after LoadManifest.
+#ifndef SECUREBERT_SERVER_MODEL_MODEL_MANIFEST_H_
+#define SECUREBERT_SERVER_MODEL_MODEL_MANIFEST_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace securebert::model {
+
+// One file of the model directory, as the manifest records it.
+struct ManifestFile {
+  std::string sha256;  // hex digest recorded by the exporter
+  int64_t bytes = 0;   // size recorded by the exporter
+};
+
+struct ModelManifest {
+  std::string dir;              // the model directory it was read from
+  std::string model_id;         // e.g. "ehsanaghaei/SecureBERT", "random-init/base"
+  std::string source;           // where the weights came from, for humans
+  bool random_weights = false;  // true for random-init demo/test models
+  int32_t num_layers = 0;
+  int32_t hidden_size = 0;
+  int32_t num_attention_heads = 0;
+  int32_t vocab_size = 0;
+  int32_t max_position_embeddings = 0;
+  int32_t max_input_tokens = 0;  // max_position_embeddings - 2
+  int32_t bos_id = 0;            // <s>
+  int32_t pad_id = 1;            // <pad>
+  int32_t eos_id = 2;            // </s>
+  int32_t unk_id = 3;            // <unk>
+  int32_t mask_id = 0;           // <mask>
+  std::string mask_token;        // "<mask>"
+  std::string dtype;             // dtype of the exported weights
+  std::string encoder_file;      // TorchScript encoder, relative to dir
+  std::string lm_head_file;      // TorchScript LM head, relative to dir
+  std::map<std::string, ManifestFile> files;  // every file but the manifest
+};
+
+// Reads and validates DIR/manifest.json: required fields present and sane,
+// every listed file present with the recorded size (a truncated copy is
+// caught here, before LibTorch reads it). NotFound for a missing directory or
+// manifest, InvalidArgument (FailedPrecondition for size mismatches) with the
+// file and field named otherwise.
+absl::StatusOr<ModelManifest> LoadManifest(const std::string& dir);
+
+}  // namespace securebert::model
+
+#endif  // SECUREBERT_SERVER_MODEL_MODEL_MANIFEST_H_

@@ -1,0 +1,281 @@
+#include "model/torch_model.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace securebert::model {
+
+struct TorchModel::Modules {
+  torch::jit::Module encoder;  // (input_ids, attention_mask) -> [B, T, H]
+  torch::jit::Module lm_head;  // [N, H] -> [N, V]
+  torch::Device device{torch::kCPU};
+  torch::ScalarType dtype = torch::kFloat;
+};
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string What(const c10::Error& e) { return e.what_without_backtrace(); }
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  if (name != "cpu" && name != "cuda" && name.rfind("cuda:", 0) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown device \"", name, "\"; use cpu, cuda or cuda:N"));
+  }
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown device \"", name, "\": ", What(e)));
+  }
+  if (device.is_cuda()) {
+    if (!torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "device \"", name, "\" requested but CUDA is not available (no GPU, or a "
+          "LibTorch built without CUDA)"));
+    }
+    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    if (device.has_index() && device.index() >= count) {
+      return absl::InvalidArgumentError(absl::StrCat("device \"", name, "\" does not exist; ",
+                                                     count, " CUDA device(s) present"));
+    }
+    if (!device.has_index()) device = torch::Device(torch::kCUDA, 0);
+  }
+  return device;
+}
+
+absl::StatusOr<torch::ScalarType> ParseDtype(const std::string& name, const torch::Device& device) {
+  torch::ScalarType type;
+  if (name == "float32") {
+    type = torch::kFloat;
+  } else if (name == "float16") {
+    type = torch::kHalf;
+  } else if (name == "bfloat16") {
+    type = torch::kBFloat16;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown dtype \"", name, "\"; use float32, float16 or bfloat16"));
+  }
+  if (type != torch::kFloat && !device.is_cuda()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dtype ", name, " needs a CUDA device; use float32 on cpu"));
+  }
+  return type;
+}
+
+absl::StatusOr<torch::jit::Module> LoadModule(const ModelManifest& m, const std::string& file,
+                                              const torch::Device& device,
+                                              torch::ScalarType dtype) {
+  const std::string path = (fs::path(m.dir) / file).string();
+  try {
+    torch::jit::Module module = torch::jit::load(path, device);
+    module.eval();
+    if (dtype != torch::kFloat) module.to(dtype);
+    return module;
+  } catch (const c10::Error& e) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot load TorchScript file ", path, " (corrupt or truncated?): ", What(e)));
+  }
+}
+
+// The vocabulary file must fit the model's embedding table.
+absl::Status CheckVocabulary(const ModelManifest& m) {
+  const fs::path path = fs::path(m.dir) / "vocab.json";
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path.string(), " is missing"));
+  int64_t max_id = -1;
+  try {
+    for (const auto& [token, id] : nlohmann::json::parse(in).items()) {
+      max_id = std::max<int64_t>(max_id, id.get<int64_t>());
+    }
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": ", e.what()));
+  }
+  if (max_id >= m.vocab_size) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("vocabulary size mismatch: ", path.string(), " has id ", max_id,
+                     " but the model's vocab_size is ", m.vocab_size));
+  }
+  return absl::OkStatus();
+}
+
+// Runs the modules once on <s> <mask> </s> and checks what they return
+// against the manifest.
+absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder,
+                   torch::jit::Module& lm_head, const torch::Device& device) {
+  c10::InferenceMode guard;
+  try {
+    torch::Tensor ids = torch::tensor({int64_t{m.bos_id}, int64_t{m.mask_id}, int64_t{m.eos_id}},
+                                      torch::kLong).view({1, 3}).to(device);
+    torch::Tensor mask = torch::ones({1, 3}, torch::kLong).to(device);
+    torch::Tensor hidden = encoder.forward({ids, mask}).toTensor();
+    if (hidden.dim() != 3 || hidden.size(0) != 1 || hidden.size(1) != 3 ||
+        hidden.size(2) != m.hidden_size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "manifest/module mismatch: ", m.encoder_file, " returned shape ",
+          c10::str(hidden.sizes()), " for 1x3 input; manifest says hidden_size=", m.hidden_size));
+    }
+    torch::Tensor logits = lm_head.forward({hidden.select(0, 0)}).toTensor();
+    if (logits.dim() != 2 || logits.size(1) != m.vocab_size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "vocabulary size mismatch: ", m.lm_head_file, " returns ", c10::str(logits.sizes()),
+          " logits; manifest says vocab_size=", m.vocab_size));
+    }
+  } catch (const c10::Error& e) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "manifest/module mismatch: probing ", m.dir, " failed: ", What(e)));
+  }
+  return absl::OkStatus();
+}
+
+// Wraps a host vector as a [rows, cols] tensor on `device`. On CUDA the data
+// is staged in pinned memory and copied without blocking the host.
+torch::Tensor ToDevice(const std::vector<int64_t>& data, int64_t rows, int64_t cols,
+                       const torch::Device& device) {
+  torch::Tensor host = torch::from_blob(const_cast<int64_t*>(data.data()), {rows, cols},
+                                        torch::kLong);
+  if (device.is_cpu()) return host;
+  torch::Tensor pinned = torch::empty({rows, cols}, torch::TensorOptions()
+                                                        .dtype(torch::kLong)
+                                                        .pinned_memory(true));
+  std::memcpy(pinned.data_ptr<int64_t>(), data.data(), data.size() * sizeof(int64_t));
+  return pinned.to(device, /*non_blocking=*/true);
+}
+
+// One engine worker's handle on shared weights.
+class TorchModelInstance : public batching::Model {
+ public:
+  TorchModelInstance(std::shared_ptr<TorchModel> model, int32_t intra_op_threads)
+      : model_(std::move(model)), intra_op_threads_(intra_op_threads) {}
+  const batching::ModelSpec& spec() const override { return model_->spec(); }
+  void BindToCurrentThread() override { SetThreadIntraOpThreads(intra_op_threads_); }
+  absl::StatusOr<batching::ModelOutput> Forward(const batching::ModelInput& input) override {
+    return model_->Forward(input);
+  }
+
+ private:
+  const std::shared_ptr<TorchModel> model_;
+  const int32_t intra_op_threads_;
+};
+
+absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpec& spec) {
+  const size_t cells = static_cast<size_t>(in.batch_size) * static_cast<size_t>(in.seq_len);
+  if (in.batch_size <= 0 || in.seq_len <= 0 || in.seq_len > spec.max_input_tokens ||
+      in.input_ids.size() != cells || in.attention_mask.size() != cells) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed batch: ", in.batch_size, "x", in.seq_len, " with ", in.input_ids.size(),
+        " ids and ", in.attention_mask.size(), " mask cells"));
+  }
+  for (const batching::LmRow& r : in.lm_rows) {
+    if (r.row < 0 || r.row >= in.batch_size || r.position < 0 || r.position >= in.seq_len) {
+      return absl::InvalidArgumentError(absl::StrCat("LM row (", r.row, ", ", r.position,
+                                                     ") is outside the batch"));
+    }
+  }
+  if (!in.lm_rows.empty() && (in.top_k <= 0 || in.top_k > spec.vocab_size)) {
+    return absl::InvalidArgumentError(absl::StrCat("top_k=", in.top_k, " is out of range"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void SetThreadIntraOpThreads(int32_t threads) { at::set_num_threads(std::max(1, threads)); }
+
+TorchModel::TorchModel(ModelManifest manifest, batching::ModelSpec spec,
+                       std::unique_ptr<Modules> modules)
+    : manifest_(std::move(manifest)), spec_(std::move(spec)), modules_(std::move(modules)) {}
+
+TorchModel::~TorchModel() = default;
+
+absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& dir,
+                                                             const TorchModelOptions& options) {
+  absl::StatusOr<torch::Device> device = ParseDevice(options.device);
+  if (!device.ok()) return device.status();
+  absl::StatusOr<torch::ScalarType> dtype = ParseDtype(options.dtype, *device);
+  if (!dtype.ok()) return dtype.status();
+  absl::StatusOr<ModelManifest> manifest = LoadManifest(dir);
+  if (!manifest.ok()) return manifest.status();
+  if (absl::Status s = CheckVocabulary(*manifest); !s.ok()) return s;
+
+  auto modules = std::make_unique<Modules>();
+  modules->device = *device;
+  modules->dtype = *dtype;
+  absl::StatusOr<torch::jit::Module> encoder =
+      LoadModule(*manifest, manifest->encoder_file, *device, *dtype);
+  if (!encoder.ok()) return encoder.status();
+  modules->encoder = *std::move(encoder);
+  absl::StatusOr<torch::jit::Module> lm_head =
+      LoadModule(*manifest, manifest->lm_head_file, *device, *dtype);
+  if (!lm_head.ok()) return lm_head.status();
+  modules->lm_head = *std::move(lm_head);
+  if (absl::Status s = Probe(*manifest, modules->encoder, modules->lm_head, modules->device); !s.ok()) return s;
+
+  batching::ModelSpec spec;
+  spec.model_id = manifest->model_id;
+  spec.hidden_size = manifest->hidden_size;
+  spec.num_layers = manifest->num_layers;
+  spec.vocab_size = manifest->vocab_size;
+  spec.max_input_tokens = manifest->max_input_tokens;
+  spec.pad_id = manifest->pad_id;
+  spec.device = modules->device.str();
+  spec.dtype = options.dtype;
+  return std::shared_ptr<TorchModel>(
+      new TorchModel(*std::move(manifest), std::move(spec), std::move(modules)));
+}
+
+std::unique_ptr<batching::Model> TorchModel::NewInstance(int32_t intra_op_threads) {
+  return std::make_unique<TorchModelInstance>(shared_from_this(), intra_op_threads);
+}
+
+absl::StatusOr<batching::ModelOutput> TorchModel::Forward(
+    const batching::ModelInput& in) const {
+  if (absl::Status s = CheckInput(in, spec_); !s.ok()) return s;
+  const int64_t rows = in.batch_size, cols = in.seq_len, hidden_size = spec_.hidden_size;
+  batching::ModelOutput out;
+  try {
+    c10::InferenceMode guard;
+    const torch::Device& device = modules_->device;
+    torch::Tensor ids = ToDevice(in.input_ids, rows, cols, device);
+    torch::Tensor mask = ToDevice(in.attention_mask, rows, cols, device);
+    torch::Tensor hidden = modules_->encoder.forward({ids, mask}).toTensor();
+    if (in.want_hidden) {
+      torch::Tensor host = hidden.to(torch::kCPU, torch::kFloat).contiguous();
+      const float* data = host.data_ptr<float>();
+      out.hidden.assign(data, data + host.numel());
+    }
+    if (!in.lm_rows.empty()) {
+      std::vector<int64_t> flat;
+      flat.reserve(in.lm_rows.size());
+      for (const batching::LmRow& r : in.lm_rows) flat.push_back(r.row * cols + r.position);
+      torch::Tensor index = ToDevice(flat, static_cast<int64_t>(flat.size()), 1, device).view(-1);
+      torch::Tensor selected = hidden.reshape({rows * cols, hidden_size}).index_select(0, index);
+      torch::Tensor logits = modules_->lm_head.forward({selected}).toTensor().to(torch::kFloat);
+      auto [scores, top] = torch::softmax(logits, -1).topk(in.top_k, -1);
+      scores = scores.to(torch::kCPU).contiguous();
+      top = top.to(torch::kCPU, torch::kInt).contiguous();
+      out.topk_scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
+      out.topk_ids.assign(top.data_ptr<int32_t>(), top.data_ptr<int32_t>() + top.numel());
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("model forward failed on a ", rows, "x", cols,
+                                            " batch: ", What(e)));
+  }
+  return out;
+}
+
+}  // namespace securebert::model

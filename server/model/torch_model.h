@@ -1,0 +1,76 @@
+// TorchModel: a SecureBERT model directory loaded with LibTorch.
+//
+// Loads the TorchScript encoder (input_ids, attention_mask -> last_hidden_state)
+// and LM head (hidden rows -> vocabulary logits) exported by
+// tools/export_model.py, validates them against manifest.json, and runs
+// padded batches for the batching engine. The LM head runs only on the rows
+// the batch asks for (the <mask> positions), never on every position.
+//
+// Torch stays behind this header: it declares no torch types, so the rest of
+// the server compiles without LibTorch's headers. Every c10::Error is caught
+// inside model/ and returned as an absl::Status with context.
+//
+// Ownership and thread safety: TorchModel holds the weights, once. Each
+// engine worker drives its own instance (NewInstance), and instances share
+// the weights; Forward is safe to call from several threads at once (the
+// TorchScript modules are only read).
+#ifndef SECUREBERT_SERVER_MODEL_TORCH_MODEL_H_
+#define SECUREBERT_SERVER_MODEL_TORCH_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "batching/model.h"
+#include "model/model_manifest.h"
+
+namespace securebert::model {
+
+struct TorchModelOptions {
+  // "cpu", "cuda" or "cuda:N".
+  std::string device = "cpu";
+  // "float32"; "float16" or "bfloat16" on CUDA only.
+  std::string dtype = "float32";
+};
+
+class TorchModel : public std::enable_shared_from_this<TorchModel> {
+ public:
+  // Loads DIR. Errors (with the path and the reason): NotFound for a missing
+  // directory or file; InvalidArgument for a bad manifest, an unknown device
+  // or dtype; FailedPrecondition for CUDA requested where absent, a
+  // corrupt/truncated TorchScript file, or a module or vocabulary that does
+  // not match the manifest.
+  static absl::StatusOr<std::shared_ptr<TorchModel>> Load(const std::string& dir,
+                                                          const TorchModelOptions& options);
+  ~TorchModel();
+  TorchModel(const TorchModel&) = delete;
+  TorchModel& operator=(const TorchModel&) = delete;
+
+  const ModelManifest& manifest() const { return manifest_; }
+  const batching::ModelSpec& spec() const { return spec_; }
+
+  // A model instance for one engine worker, sharing these weights; its
+  // worker runs with `intra_op_threads` LibTorch threads (>= 1).
+  std::unique_ptr<batching::Model> NewInstance(int32_t intra_op_threads);
+
+  // Runs one padded batch (see batching::Model::Forward). Thread-safe.
+  absl::StatusOr<batching::ModelOutput> Forward(const batching::ModelInput& input) const;
+
+ private:
+  struct Modules;  // the TorchScript modules and device, defined in the .cc
+  TorchModel(ModelManifest manifest, batching::ModelSpec spec, std::unique_ptr<Modules> modules);
+
+  // Constant after construction.
+  const ModelManifest manifest_;
+  const batching::ModelSpec spec_;
+  const std::unique_ptr<Modules> modules_;
+};
+
+// Sets the calling thread's LibTorch intra-op thread count (OpenMP and BLAS
+// follow it). Used by engine workers and benchmarks.
+void SetThreadIntraOpThreads(int32_t threads);
+
+}  // namespace securebert::model
+
+#endif  // SECUREBERT_SERVER_MODEL_TORCH_MODEL_H_

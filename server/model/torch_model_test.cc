@@ -1,0 +1,251 @@
+#include "model/torch_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/model_dir.h"
+
+namespace securebert::model {
+namespace {
+
+using ::securebert::testing::CopyTinyModel;
+using ::securebert::testing::ReadJson;
+using ::securebert::testing::TinyModelDir;
+using ::testing::HasSubstr;
+
+constexpr float kTolerance = 1e-4f;  // max abs difference allowed vs Python
+
+struct GoldenCase {
+  std::string name;
+  std::vector<int32_t> ids;
+  std::vector<float> hidden;  // [T, H]
+  std::vector<int32_t> mask_positions;
+  std::vector<std::vector<int32_t>> topk_ids;
+  std::vector<std::vector<float>> topk_scores;
+};
+
+std::vector<GoldenCase> LoadGoldens() {
+  std::vector<GoldenCase> cases;
+  for (const auto& c : ReadJson(TinyModelDir() + "/goldens.json").at("cases")) {
+    GoldenCase g{c.at("name"), c.at("input_ids"), c.at("last_hidden_state"), {}, {}, {}};
+    for (const auto& lm : c.at("lm")) {
+      g.mask_positions.push_back(lm.at("position"));
+      g.topk_ids.push_back(lm.at("topk_ids"));
+      g.topk_scores.push_back(lm.at("topk_scores"));
+    }
+    cases.push_back(std::move(g));
+  }
+  return cases;
+}
+
+// Packs `cases` into one padded batch, LM rows at every mask.
+batching::ModelInput MakeBatch(const std::vector<GoldenCase>& cases, int32_t pad_id) {
+  batching::ModelInput in;
+  in.batch_size = static_cast<int32_t>(cases.size());
+  for (const auto& c : cases) in.seq_len = std::max<int32_t>(in.seq_len, c.ids.size());
+  in.input_ids.assign(in.batch_size * in.seq_len, pad_id);
+  in.attention_mask.assign(in.batch_size * in.seq_len, 0);
+  in.want_hidden = true;
+  in.top_k = 10;
+  for (int32_t row = 0; row < in.batch_size; ++row) {
+    const auto& c = cases[row];
+    for (size_t t = 0; t < c.ids.size(); ++t) {
+      in.input_ids[row * in.seq_len + t] = c.ids[t];
+      in.attention_mask[row * in.seq_len + t] = 1;
+    }
+    for (int32_t p : c.mask_positions) in.lm_rows.push_back({row, p});
+  }
+  return in;
+}
+
+// Compares one batch's output with the goldens; returns the max abs diff seen.
+float ExpectMatchesGoldens(const std::vector<GoldenCase>& cases, const batching::ModelInput& in,
+                           const batching::ModelOutput& out, int32_t hidden) {
+  float worst = 0;
+  size_t lm = 0;
+  for (int32_t row = 0; row < in.batch_size; ++row) {
+    const GoldenCase& c = cases[row];
+    for (size_t t = 0; t < c.ids.size(); ++t) {
+      for (int32_t h = 0; h < hidden; ++h) {
+        const float got = out.hidden[(row * in.seq_len + t) * hidden + h];
+        worst = std::max(worst, std::fabs(got - c.hidden[t * hidden + h]));
+      }
+    }
+    for (size_t m = 0; m < c.mask_positions.size(); ++m, ++lm) {
+      for (int32_t k = 0; k < in.top_k; ++k) {
+        const float got = out.topk_scores[lm * in.top_k + k];
+        worst = std::max(worst, std::fabs(got - c.topk_scores[m][k]));
+        // Ids must agree unless two candidates tie within the tolerance.
+        const bool tie = (k > 0 && std::fabs(c.topk_scores[m][k] - c.topk_scores[m][k - 1]) < 1e-6) ||
+                         (k + 1 < in.top_k &&
+                          std::fabs(c.topk_scores[m][k] - c.topk_scores[m][k + 1]) < 1e-6);
+        if (!tie) EXPECT_EQ(out.topk_ids[lm * in.top_k + k], c.topk_ids[m][k]) << c.name;
+      }
+    }
+  }
+  EXPECT_EQ(lm, in.lm_rows.size());
+  EXPECT_LE(worst, kTolerance);
+  return worst;
+}
+
+class TorchModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(TinyModelDir().empty()) << "SECUREBERT_TEST_MODEL_DIR is not set";
+    auto model = TorchModel::Load(TinyModelDir(), {});
+    ASSERT_TRUE(model.ok()) << model.status();
+    model_ = *model;
+    cases_ = LoadGoldens();
+    ASSERT_GE(cases_.size(), 3u);
+  }
+  std::shared_ptr<TorchModel> model_;
+  std::vector<GoldenCase> cases_;
+};
+
+TEST_F(TorchModelTest, SpecComesFromManifest) {
+  const auto& spec = model_->spec();
+  EXPECT_EQ(spec.vocab_size, 50265);
+  EXPECT_EQ(spec.max_input_tokens, 512);
+  EXPECT_EQ(spec.pad_id, 1);
+  EXPECT_EQ(spec.device, "cpu");
+  EXPECT_EQ(spec.dtype, "float32");
+  EXPECT_GT(spec.hidden_size, 0);
+  EXPECT_EQ(model_->manifest().mask_id, 50264);
+}
+
+TEST_F(TorchModelTest, SingleSequencesMatchPythonGoldens) {
+  float worst = 0;
+  for (const GoldenCase& c : cases_) {
+    const batching::ModelInput in = MakeBatch({c}, model_->spec().pad_id);
+    auto out = model_->Forward(in);
+    ASSERT_TRUE(out.ok()) << out.status();
+    worst = std::max(worst, ExpectMatchesGoldens({c}, in, *out, model_->spec().hidden_size));
+  }
+  std::cout << "max abs diff, single sequences vs Python: " << worst << "\n";
+}
+
+TEST_F(TorchModelTest, PaddedMixedLengthBatchMatchesPythonGoldens) {
+  std::vector<GoldenCase> batch = cases_;
+  std::reverse(batch.begin(), batch.end());  // longest first, shortest padded most
+  const batching::ModelInput in = MakeBatch(batch, model_->spec().pad_id);
+  auto out = model_->Forward(in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const float worst = ExpectMatchesGoldens(batch, in, *out, model_->spec().hidden_size);
+  std::cout << "max abs diff, padded batch of " << batch.size() << " vs Python: " << worst << "\n";
+}
+
+TEST_F(TorchModelTest, InstancesShareWeightsAndRunTheSameModel) {
+  auto instance = model_->NewInstance(1);
+  instance->BindToCurrentThread();
+  const batching::ModelInput in = MakeBatch({cases_[1]}, model_->spec().pad_id);
+  auto out = instance->Forward(in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ExpectMatchesGoldens({cases_[1]}, in, *out, model_->spec().hidden_size);
+  EXPECT_EQ(&instance->spec(), &model_->spec());
+}
+
+TEST_F(TorchModelTest, MalformedBatchIsAnError) {
+  batching::ModelInput in = MakeBatch({cases_[0]}, 1);
+  in.input_ids.pop_back();
+  EXPECT_EQ(model_->Forward(in).status().code(), absl::StatusCode::kInvalidArgument);
+  in = MakeBatch({cases_[0]}, 1);
+  in.lm_rows.push_back({0, in.seq_len});
+  EXPECT_EQ(model_->Forward(in).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+absl::Status LoadStatus(const std::string& dir, TorchModelOptions options = {}) {
+  return TorchModel::Load(dir, options).status();
+}
+
+TEST(TorchModelErrors, MissingDirectory) {
+  absl::Status s = LoadStatus("/nonexistent/securebert-model");
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent/securebert-model"));
+}
+
+TEST(TorchModelErrors, CorruptTorchScriptFile) {
+  const std::string dir = CopyTinyModel("corrupt");
+  const auto path = std::filesystem::path(dir) / "encoder.pt";
+  const auto size = std::filesystem::file_size(path);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(size, 'x');
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("encoder.pt"));
+}
+
+TEST(TorchModelErrors, TruncatedTorchScriptFile) {
+  const std::string dir = CopyTinyModel("truncated");
+  const auto path = std::filesystem::path(dir) / "encoder.pt";
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("truncated"));
+}
+
+TEST(TorchModelErrors, TruncatedTorchScriptFileWithMatchingManifest) {
+  const auto half = std::filesystem::file_size(TinyModelDir() + "/encoder.pt") / 2;
+  const std::string dir = CopyTinyModel(
+      "truncated_manifest", [&](nlohmann::json& m) { m["files"]["encoder.pt"]["bytes"] = half; });
+  std::filesystem::resize_file(std::filesystem::path(dir) / "encoder.pt", half);
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("cannot load TorchScript file"));
+}
+
+TEST(TorchModelErrors, ManifestModuleMismatch) {
+  const std::string dir = CopyTinyModel("hidden_mismatch", [](nlohmann::json& m) {
+    m["architecture"]["hidden_size"] = m["architecture"]["hidden_size"].get<int>() * 2;
+  });
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("manifest/module mismatch"));
+}
+
+TEST(TorchModelErrors, VocabularyLargerThanModel) {
+  const std::string dir = CopyTinyModel(
+      "vocab_small", [](nlohmann::json& m) { m["architecture"]["vocab_size"] = 50265 - 1; });
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("vocabulary size mismatch"));
+}
+
+TEST(TorchModelErrors, LmHeadVocabularyMismatch) {
+  const std::string dir = CopyTinyModel(
+      "vocab_large", [](nlohmann::json& m) { m["architecture"]["vocab_size"] = 50265 + 7; });
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("vocabulary size mismatch"));
+  EXPECT_THAT(s.message(), HasSubstr("lm_head"));
+}
+
+TEST(TorchModelErrors, UnknownDevice) {
+  absl::Status s = LoadStatus(TinyModelDir(), {.device = "tpu:0"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("unknown device"));
+  EXPECT_EQ(LoadStatus(TinyModelDir(), {.device = "cuda:x"}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TorchModelErrors, CudaRequestedWhereAbsent) {
+  absl::Status s = LoadStatus(TinyModelDir(), {.device = "cuda:0"});
+  if (s.ok()) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("CUDA is not available"));
+}
+
+TEST(TorchModelErrors, HalfPrecisionNeedsCuda) {
+  absl::Status s = LoadStatus(TinyModelDir(), {.device = "cpu", .dtype = "float16"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("needs a CUDA device"));
+  EXPECT_EQ(LoadStatus(TinyModelDir(), {.device = "cpu", .dtype = "int8"}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace securebert::model
