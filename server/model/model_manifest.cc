@@ -56,9 +56,10 @@ void Parse(const json& root, ModelManifest* m) {
   m->dtype = Field<std::string>(root, "dtype");
   m->encoder_file = Field<std::string>(root, "encoder");
   m->lm_head_file = Field<std::string>(root, "lm_head");
-  for (const auto& [name, entry] : root.at("files").items()) {
-    m->files[name] = ManifestFile{Field<std::string>(entry, "sha256"),
-                                  Field<int64_t>(entry, "bytes")};
+  const json& files = root.at("files");
+  for (auto it = files.begin(); it != files.end(); ++it) {
+    m->files[it.key()] = ManifestFile{Field<std::string>(it.value(), "sha256"),
+                                      Field<int64_t>(it.value(), "bytes")};
   }
 }
 

@@ -99,8 +99,9 @@ absl::Status CheckVocabulary(const ModelManifest& m) {
   if (!in) return absl::NotFoundError(absl::StrCat(path.string(), " is missing"));
   int64_t max_id = -1;
   try {
-    for (const auto& [token, id] : nlohmann::json::parse(in).items()) {
-      max_id = std::max<int64_t>(max_id, id.get<int64_t>());
+    const nlohmann::json vocab = nlohmann::json::parse(in);
+    for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+      max_id = std::max<int64_t>(max_id, it.value().get<int64_t>());
     }
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path.string(), ": ", e.what()));
