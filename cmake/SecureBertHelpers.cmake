@@ -32,12 +32,14 @@ function(securebert_find_python)
 endfunction()
 
 # securebert_add_gtest(NAME name SOURCES a.cc ... LIBS lib ... [TINY_MODEL]
-#                      [LABELS l ...])
-# Builds a GoogleTest binary and registers its tests with ctest. TINY_MODEL
-# makes the tests depend on the exported tiny random-weight model and passes
-# its directory in SECUREBERT_TEST_MODEL_DIR.
+#                      [WHOLE_BINARY] [LABELS l ...])
+# Builds a GoogleTest binary and registers its tests with ctest, one ctest
+# test per gtest test; WHOLE_BINARY registers the binary as one ctest test
+# instead (end-to-end suites that share one server process). TINY_MODEL makes
+# the tests depend on the exported tiny random-weight model and passes its
+# directory in SECUREBERT_TEST_MODEL_DIR.
 function(securebert_add_gtest)
-  cmake_parse_arguments(T "TINY_MODEL" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "TINY_MODEL;WHOLE_BINARY" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   # Shared test helpers live in tests/testing/ ("tests/testing/...").
@@ -53,6 +55,11 @@ function(securebert_add_gtest)
   if(T_LABELS)
     list(APPEND props LABELS "${T_LABELS}")
   endif()
-  gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-                       PROPERTIES ${props})
+  if(T_WHOLE_BINARY)
+    add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+    set_tests_properties(${T_NAME} PROPERTIES ${props} TIMEOUT 900)
+  else()
+    gtest_discover_tests(${T_NAME} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                         PROPERTIES ${props})
+  endif()
 endfunction()

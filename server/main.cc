@@ -1,0 +1,187 @@
+// securebert-server: flags and wiring only. Every flag can also be set by
+// an environment variable SECUREBERT_<FLAG> (upper case); a flag given on
+// the command line wins. See docs/configuration.md.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "service/logging.h"
+#include "service/server.h"
+
+ABSL_FLAG(std::string, model_dir, "", "Exported model directory (tools/export_model.py). Required.");
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address host:port (port 0: any).");
+ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
+ABSL_FLAG(std::string, dtype, "float32", "float32; float16 or bfloat16 on CUDA.");
+ABSL_FLAG(int32_t, intra_op_threads, 0,
+          "LibTorch threads per model instance; 0: cores / instances.");
+ABSL_FLAG(int32_t, instances, 0,
+          "Model instances (each with its own batch worker); 0: one per core on CPU, 1 on CUDA.");
+ABSL_FLAG(int32_t, max_batch_tokens, 16384,
+          "Token budget of one batch, counted padded (longest x rows); >= max_input_tokens.");
+ABSL_FLAG(int32_t, max_batch_size, 32, "Most sequences in one batch.");
+ABSL_FLAG(int64_t, max_queue_delay_us, 0,
+          "How long a free worker waits for a fuller batch, from the oldest entry (us).");
+ABSL_FLAG(int32_t, max_concurrent_requests, 512,
+          "Admitted, unanswered model requests; past it RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int32_t, max_client_batch_size, 32, "Most inputs in one request.");
+ABSL_FLAG(int32_t, max_input_tokens, 0,
+          "Longest input in tokens incl. <s> </s>; 0: the model's (512). May only lower it.");
+ABSL_FLAG(int64_t, max_message_bytes, 64 << 20,
+          "gRPC send/receive limit per message (a 512-token POOLING_NONE answer is ~1.5 MB).");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
+          "HTTP address for /metrics, /healthz, /readyz; empty disables.");
+ABSL_FLAG(int64_t, shutdown_grace_s, 30,
+          "Seconds a drain (SIGTERM/SIGINT) waits for accepted work before stopping.");
+ABSL_FLAG(int32_t, tokenizer_threads, 0, "Tokenizer pool threads; 0: one per core.");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off.");
+ABSL_FLAG(std::string, log_format, "text", "text or json.");
+
+namespace {
+
+using securebert::service::Server;
+using securebert::service::ServerOptions;
+
+// Exit codes: 0 drained, 1 failed to start or serve, 2 invalid configuration.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// SECUREBERT_<FLAG> sets a flag's value before the command line is parsed,
+// so the command line wins.
+bool ApplyEnvironment() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (flag->Filename().find("server/main.cc") == std::string::npos) continue;
+    const std::string env = absl::StrCat("SECUREBERT_", absl::AsciiStrToUpper(name));
+    const char* value = std::getenv(env.c_str());
+    std::string error;
+    if (value != nullptr && !flag->ParseFrom(value, &error)) {
+      std::cerr << "securebert-server: " << env << "=" << value << ": " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status Validate(const ServerOptions& o) {
+  if (o.model_dir.empty()) return absl::InvalidArgumentError("--model_dir is required");
+  auto positive = [](const char* name, int64_t v) -> absl::Status {
+    if (v > 0) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, " must be positive"));
+  };
+  for (const auto& [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{
+           {"max_batch_tokens", o.engine.max_batch_tokens},
+           {"max_batch_size", o.engine.max_batch_size},
+           {"max_concurrent_requests", o.engine.max_concurrent_requests},
+           {"max_client_batch_size", o.service.limits.max_client_batch_size},
+           {"max_message_bytes", o.max_message_bytes}}) {
+    if (absl::Status s = positive(name, v); !s.ok()) return s;
+  }
+  if (o.instances < 0 || o.intra_op_threads < 0 || o.tokenizer_threads < 0 ||
+      o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 || o.shutdown_grace_s < 0) {
+    return absl::InvalidArgumentError(
+        "--instances, --intra_op_threads, --tokenizer_threads, --max_input_tokens, "
+        "--max_queue_delay_us and --shutdown_grace_s must not be negative");
+  }
+  if (o.max_message_bytes > INT32_MAX) {
+    return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
+  }
+  if (o.max_input_tokens > 0 && o.engine.max_batch_tokens < o.max_input_tokens) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_batch_tokens=", o.engine.max_batch_tokens, " is below --max_input_tokens=",
+        o.max_input_tokens, ": the longest input could never be batched"));
+  }
+  return absl::OkStatus();
+}
+
+ServerOptions OptionsFromFlags() {
+  ServerOptions o;
+  o.model_dir = absl::GetFlag(FLAGS_model_dir);
+  o.listen = absl::GetFlag(FLAGS_listen);
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.shutdown_grace_s = absl::GetFlag(FLAGS_shutdown_grace_s);
+  o.model.device = absl::GetFlag(FLAGS_device);
+  o.model.dtype = absl::GetFlag(FLAGS_dtype);
+  o.instances = absl::GetFlag(FLAGS_instances);
+  o.intra_op_threads = absl::GetFlag(FLAGS_intra_op_threads);
+  o.max_input_tokens = absl::GetFlag(FLAGS_max_input_tokens);
+  o.tokenizer_threads = absl::GetFlag(FLAGS_tokenizer_threads);
+  o.engine.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
+  o.engine.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  o.engine.max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  o.engine.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
+  o.service.limits.max_client_batch_size = absl::GetFlag(FLAGS_max_client_batch_size);
+  return o;
+}
+
+// Waits for SIGTERM/SIGINT on a dedicated thread: the first starts a drain,
+// a second exits at once.
+void WatchSignals(const sigset_t& signals, absl::Notification* stop) {
+  std::thread([signals, stop] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("signal {}: draining (send again to exit at once)", received);
+    stop->Notify();
+    sigwait(&signals, &received);
+    spdlog::warn("second signal {}: exiting now", received);
+    std::_Exit(kExitFailure);
+  }).detach();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "SecureBERT gRPC inference server.\n"
+      "  securebert-server --model_dir DIR [--listen 0.0.0.0:50051] [--device cpu] ...\n"
+      "Every flag may also be set as SECUREBERT_<FLAG> in the environment.");
+  if (!ApplyEnvironment()) return kExitUsage;
+  absl::ParseCommandLine(argc, argv);
+  if (absl::Status s = securebert::service::ConfigureLogging(absl::GetFlag(FLAGS_log_level),
+                                                             absl::GetFlag(FLAGS_log_format));
+      !s.ok()) {
+    std::cerr << "securebert-server: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  const ServerOptions options = OptionsFromFlags();
+  if (absl::Status s = Validate(options); !s.ok()) {
+    spdlog::error("invalid configuration: {}", std::string(s.message()));
+    return kExitUsage;
+  }
+
+  // Block the signals before any thread starts, so only the watcher gets them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  absl::Notification stop;
+  WatchSignals(signals, &stop);
+
+  spdlog::info("starting: model_dir={} listen={} device={} dtype={}", options.model_dir,
+               options.listen, options.model.device, options.model.dtype);
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", std::string(server.status().message()));
+    return kExitFailure;
+  }
+  if (absl::Status s = (*server)->LoadAndServe(); !s.ok()) {
+    spdlog::error("cannot serve: {}", s.ToString());
+    return s.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  stop.WaitForNotification();
+  (*server)->Drain();
+  server->reset();
+  spdlog::info("exit");
+  return 0;
+}

@@ -1,0 +1,166 @@
+#include "service/embed_stream.h"
+
+#include <optional>
+#include <utility>
+
+#include "service/responses.h"
+#include "service/status_mapping.h"
+
+namespace securebert::service {
+
+EmbedStreamCall::EmbedStreamCall(grpc::CallbackServerContext* context, ModelPipeline* pipeline,
+                                 absl::Status admission, RequestLimits limits,
+                                 int32_t max_in_flight, ServerMetrics* metrics)
+    : pipeline_(pipeline),
+      limits_(limits),
+      max_in_flight_(max_in_flight < 1 ? 1 : max_in_flight),
+      metrics_(metrics),
+      start_(absl::Now()),
+      deadline_(absl::FromChrono(context->deadline())),
+      cancelled_(std::make_shared<std::atomic<bool>>(false)) {
+  metrics_->RpcStarted();
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    end_status_ = admission;
+    if (admission.ok()) read_pending_ = true;
+    actions = Step();
+    if (admission.ok()) actions.read = true;
+  }
+  Run(std::move(actions));
+}
+
+void EmbedStreamCall::OnReadDone(bool ok) {
+  std::optional<uint64_t> seq;
+  v1::EmbedRequest request;
+  {
+    absl::MutexLock lock(&mu_);
+    read_pending_ = false;
+    if (!ok) {
+      reads_done_ = true;
+    } else if (end_status_.ok()) {
+      seq = next_seq_++;
+      ++unwritten_;
+      ++in_pipeline_;
+      request = std::move(incoming_);
+    }
+  }
+  // Outside mu_: the pipeline may call back inline (e.g. when it refuses).
+  if (seq.has_value()) Submit(*seq, request);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    actions = Step();
+  }
+  Run(std::move(actions));
+}
+
+void EmbedStreamCall::Submit(uint64_t seq, const v1::EmbedRequest& request) {
+  absl::StatusOr<ModelCall> call = MapEmbedRequest(request, limits_);
+  if (!call.ok()) return OnResult(seq, call.status());
+  call->deadline = deadline_;
+  call->cancelled = cancelled_;
+  ServerMetrics* metrics = metrics_;
+  pipeline_->Submit(std::move(*call),
+                    [this, seq, metrics](absl::StatusOr<ModelCallResult> result) {
+                      if (!result.ok()) return OnResult(seq, result.status());
+                      metrics->ObserveTiming(result->response.timing);
+                      v1::EmbedResponse response;
+                      FillEmbedResponse(*result, &response);
+                      OnResult(seq, std::move(response));
+                    });
+}
+
+void EmbedStreamCall::OnResult(uint64_t seq, absl::StatusOr<v1::EmbedResponse> response) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    --in_pipeline_;
+    ready_.emplace(seq, std::move(response));
+    actions = Step();
+  }
+  Run(std::move(actions));
+}
+
+void EmbedStreamCall::OnWriteDone(bool ok) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    write_pending_ = false;
+    if (!ok && end_status_.ok()) end_status_ = absl::CancelledError("stream write failed");
+    actions = Step();
+  }
+  Run(std::move(actions));
+}
+
+void EmbedStreamCall::OnCancel() {
+  cancelled_->store(true, std::memory_order_relaxed);
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    if (end_status_.ok()) end_status_ = absl::CancelledError("client cancelled the stream");
+    actions = Step();
+  }
+  Run(std::move(actions));
+}
+
+void EmbedStreamCall::OnDone() {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    actions = Step();
+  }
+  Run(std::move(actions));
+}
+
+EmbedStreamCall::Actions EmbedStreamCall::Step() {
+  Actions a;
+  if (done_) {
+    a.destroy = in_pipeline_ == 0;
+    return a;
+  }
+  if (finished_) return a;
+  // Write the next response in order, or end the stream at the first error.
+  if (!write_pending_) {
+    auto it = ready_.find(next_write_);
+    if (it != ready_.end() && it->second.ok() && end_status_.ok()) {
+      writing_ = std::move(*it->second);
+      ready_.erase(it);
+      ++next_write_;
+      --unwritten_;
+      write_pending_ = true;
+      a.write = &writing_;
+    } else if (it != ready_.end() && end_status_.ok()) {
+      end_status_ = it->second.status();
+    }
+  }
+  const bool idle = !write_pending_ && !read_pending_;
+  if (!end_status_.ok() && !write_pending_) {
+    // A pending read completes (with ok=false) once the call finishes.
+    finished_ = true;
+    a.finish = true;
+    a.finish_status = ToGrpcStatus(end_status_);
+    metrics_->RpcFinished("EmbedStream", a.finish_status.error_code(), absl::Now() - start_);
+  } else if (reads_done_ && unwritten_ == 0 && idle) {
+    finished_ = true;
+    a.finish = true;
+    metrics_->RpcFinished("EmbedStream", grpc::StatusCode::OK, absl::Now() - start_);
+  } else if (!reads_done_ && !read_pending_ && end_status_.ok() && unwritten_ < max_in_flight_) {
+    read_pending_ = true;
+    a.read = true;
+  }
+  return a;
+}
+
+void EmbedStreamCall::Run(Actions actions) {
+  if (actions.destroy) {
+    delete this;
+    return;
+  }
+  if (actions.write != nullptr) StartWrite(actions.write);
+  if (actions.read) StartRead(&incoming_);
+  if (actions.finish) Finish(actions.finish_status);
+}
+
+}  // namespace securebert::service

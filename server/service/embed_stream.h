@@ -1,0 +1,94 @@
+// EmbedStreamCall: the reactor of one EmbedStream (bidirectional) call.
+//
+// Each request read from the stream goes through the same path as a unary
+// Embed (request_mapping -> ModelPipeline), up to `max_in_flight` of them at
+// once per stream so a stream also fills batches; responses are written back
+// strictly in request order, one write at a time. gRPC has no per-message
+// status on a stream, so a bad message ends the stream with that message's
+// status once every earlier response has been written.
+//
+// Ownership: gRPC owns the reactor; it deletes itself once gRPC has called
+// OnDone and every pipeline callback it is owed has come back (so a late
+// callback never touches freed memory). Thread safety: reactions run on gRPC
+// threads and pipeline callbacks on pool/engine threads; all state is
+// guarded by mu_, and gRPC operations are started after mu_ is released.
+#ifndef SECUREBERT_SERVER_SERVICE_EMBED_STREAM_H_
+#define SECUREBERT_SERVER_SERVICE_EMBED_STREAM_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "securebert/v1/securebert.grpc.pb.h"
+#include "service/metrics.h"
+#include "service/model_pipeline.h"
+#include "service/request_mapping.h"
+
+namespace securebert::service {
+
+class EmbedStreamCall final : public grpc::ServerBidiReactor<v1::EmbedRequest, v1::EmbedResponse> {
+ public:
+  // `pipeline` is null when `admission` is not OK; the stream then ends at
+  // once with that status.
+  EmbedStreamCall(grpc::CallbackServerContext* context, ModelPipeline* pipeline,
+                  absl::Status admission, RequestLimits limits, int32_t max_in_flight,
+                  ServerMetrics* metrics);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // What to do once mu_ is released.
+  struct Actions {
+    bool read = false;                 // StartRead(&incoming_)
+    v1::EmbedResponse* write = nullptr;  // StartWrite(write)
+    bool finish = false;               // Finish(finish_status)
+    grpc::Status finish_status;
+    bool destroy = false;              // delete this
+  };
+
+  void Submit(uint64_t seq, const v1::EmbedRequest& request);
+  void OnResult(uint64_t seq, absl::StatusOr<v1::EmbedResponse> response);
+  // Decides the next gRPC operations from the state.
+  Actions Step() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Run(Actions actions);
+
+  // Constant after construction.
+  ModelPipeline* const pipeline_;  // not owned
+  const RequestLimits limits_;
+  const int32_t max_in_flight_;
+  ServerMetrics* const metrics_;  // not owned
+  const absl::Time start_;
+  const absl::Time deadline_;
+  const std::shared_ptr<std::atomic<bool>> cancelled_;
+
+  // Written by gRPC between StartRead and OnReadDone (one read at a time).
+  v1::EmbedRequest incoming_;
+
+  absl::Mutex mu_;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;    // sequence number of the next read
+  uint64_t next_write_ ABSL_GUARDED_BY(mu_) = 0;  // sequence number to write next
+  std::map<uint64_t, absl::StatusOr<v1::EmbedResponse>> ready_ ABSL_GUARDED_BY(mu_);
+  int32_t in_pipeline_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, callback not back yet
+  int32_t unwritten_ ABSL_GUARDED_BY(mu_) = 0;    // read, response not yet written
+  bool read_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
+  v1::EmbedResponse writing_ ABSL_GUARDED_BY(mu_);  // the response being written
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish has been decided
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);    // first error; ends the stream
+  bool done_ ABSL_GUARDED_BY(mu_) = false;          // gRPC called OnDone
+};
+
+}  // namespace securebert::service
+
+#endif  // SECUREBERT_SERVER_SERVICE_EMBED_STREAM_H_

@@ -1,0 +1,207 @@
+#include "service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "batching/engine.h"
+#include "service/cpu_pool.h"
+#include "service/http_endpoint.h"
+#include "service/metrics.h"
+#include "service/model_pipeline.h"
+#include "tokenizer/tokenizer.h"
+
+namespace securebert::service {
+
+namespace {
+constexpr char kServiceName[] = "securebert.v1.SecureBert";
+
+int32_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+}  // namespace
+
+struct Server::State {
+  ServerOptions options;
+  // Declared in dependency order: destroyed bottom-up, so the gRPC server
+  // (which calls into everything above it) goes first.
+  ServerMetrics metrics;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  std::shared_ptr<model::TorchModel> model;
+  std::unique_ptr<batching::Engine> engine;
+  std::unique_ptr<CpuPool> pool;
+  std::unique_ptr<ModelPipeline> pipeline;
+  std::unique_ptr<SecureBertService> service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<HttpEndpoint> http;
+  int port = 0;
+  std::atomic<bool> ready{false};
+};
+
+void ResolveThreading(const std::string& device, int32_t cores, int32_t* instances,
+                      int32_t* intra_op_threads) {
+  const bool cuda = device.rfind("cuda", 0) == 0;
+  // CPU: one instance per core with one thread each measured best here
+  // (docs/performance.md): each instance batches, and no two forwards fight
+  // over a core. CUDA: one instance; batching is what the GPU needs.
+  if (*instances <= 0) {
+    *instances = cuda ? 1 : std::max(1, cores / std::max(1, *intra_op_threads));
+  }
+  if (*intra_op_threads <= 0) *intra_op_threads = std::max(1, cores / *instances);
+}
+
+Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Server::~Server() {
+  if (state_->grpc_server) state_->grpc_server->Shutdown(std::chrono::system_clock::now());
+  if (state_->http) state_->http->Stop();
+}
+
+int Server::port() const { return state_->port; }
+int Server::metrics_port() const { return state_->http ? state_->http->port() : 0; }
+const ServerOptions& Server::options() const { return state_->options; }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  auto state = std::make_unique<State>();
+  state->options = options;
+  state->service = std::make_unique<SecureBertService>(options.service, &state->metrics);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.RegisterService(state->service.get());
+  state->grpc_server = builder.BuildAndStart();
+  if (!state->grpc_server || state->port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen));
+  }
+  auto* health = state->grpc_server->GetHealthCheckService();
+  health->SetServingStatus(false);
+  health->SetServingStatus(kServiceName, false);
+
+  if (!options.metrics_listen.empty()) {
+    State* raw = state.get();
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> http = HttpEndpoint::Start(
+        options.metrics_listen, &state->metrics, [raw] { return raw->ready.load(); });
+    if (!http.ok()) return http.status();
+    state->http = *std::move(http);
+  }
+  spdlog::info("listening: grpc={} port={} metrics={}", options.listen, state->port,
+               options.metrics_listen.empty() ? "disabled"
+                                              : absl::StrCat(options.metrics_listen, " port=",
+                                                             state->http->port()));
+  return std::unique_ptr<Server>(new Server(std::move(state)));
+}
+
+absl::Status Server::LoadAndServe() {
+  State& s = *state_;
+  ServerOptions& o = s.options;
+  const absl::Time load_start = absl::Now();
+  absl::StatusOr<std::shared_ptr<model::TorchModel>> model =
+      model::TorchModel::Load(o.model_dir, o.model);
+  if (!model.ok()) return model.status();
+  s.model = *std::move(model);
+  absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> tok =
+      tokenizer::Tokenizer::FromModelDir(o.model_dir);
+  if (!tok.ok()) return tok.status();
+  s.tokenizer = *std::move(tok);
+  const batching::ModelSpec& spec = s.model->spec();
+  const model::ModelManifest& manifest = s.model->manifest();
+  spdlog::info("model loaded in {:.1f}s: id={} layers={} hidden={} vocab={} device={} dtype={}",
+               absl::ToDoubleSeconds(absl::Now() - load_start), spec.model_id, spec.num_layers,
+               spec.hidden_size, spec.vocab_size, spec.device, spec.dtype);
+  if (manifest.random_weights) {
+    spdlog::warn("model {} has RANDOM weights ({}): a demo/test model whose embeddings and "
+                 "predictions are meaningless", spec.model_id, manifest.source);
+  }
+
+  if (o.max_input_tokens == 0) o.max_input_tokens = spec.max_input_tokens;
+  if (o.max_input_tokens < 3 || o.max_input_tokens > spec.max_input_tokens) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_input_tokens=", o.max_input_tokens, " must be in 3..", spec.max_input_tokens,
+        " (the model's limit)"));
+  }
+  ResolveThreading(spec.device, Cores(), &o.instances, &o.intra_op_threads);
+  std::vector<std::unique_ptr<batching::Model>> instances;
+  for (int32_t i = 0; i < o.instances; ++i) {
+    instances.push_back(s.model->NewInstance(o.intra_op_threads));
+  }
+  absl::StatusOr<std::unique_ptr<batching::Engine>> engine =
+      batching::Engine::Create(o.engine, std::move(instances), &s.metrics);
+  if (!engine.ok()) return engine.status();
+  s.engine = *std::move(engine);
+  spdlog::info("engine: instances={} intra_op_threads={} max_batch_tokens={} "
+               "max_batch_size={} max_queue_delay_us={} max_concurrent_requests={}",
+               o.instances, o.intra_op_threads, o.engine.max_batch_tokens,
+               o.engine.max_batch_size, o.engine.max_queue_delay_us,
+               o.engine.max_concurrent_requests);
+  const absl::Time warm_start = absl::Now();
+  if (absl::Status w = s.engine->Warmup(); !w.ok()) return w;
+  spdlog::info("warm-up done in {:.1f}s", absl::ToDoubleSeconds(absl::Now() - warm_start));
+
+  s.pool = std::make_unique<CpuPool>(CpuPoolOptions{
+      .threads = o.tokenizer_threads > 0 ? o.tokenizer_threads : Cores(),
+      .max_queued = std::max(1024, 2 * o.engine.max_concurrent_requests)});
+  s.pipeline = std::make_unique<ModelPipeline>(s.tokenizer.get(), s.pool.get(), s.engine.get(),
+                                               &s.metrics, o.max_input_tokens);
+  ServiceBackend backend;
+  backend.pipeline = s.pipeline.get();
+  backend.info.set_model_id(spec.model_id);
+  backend.info.set_hidden_size(spec.hidden_size);
+  backend.info.set_num_layers(spec.num_layers);
+  backend.info.set_vocab_size(spec.vocab_size);
+  backend.info.set_max_input_tokens(o.max_input_tokens);
+  backend.info.set_device(spec.device);
+  backend.info.set_dtype(spec.dtype);
+  backend.info.set_max_batch_tokens(o.engine.max_batch_tokens);
+  backend.info.set_max_batch_size(o.engine.max_batch_size);
+  backend.info.set_max_client_batch_size(o.service.limits.max_client_batch_size);
+  backend.info.set_mask_token(std::string(s.tokenizer->mask_token()));
+  s.service->SetReady(std::move(backend));
+  s.metrics.SetModelInfo(spec, o.instances);
+  auto* health = s.grpc_server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  s.ready = true;
+  spdlog::info("ready: serving {} on port {}; try: build/bin/securebert-client --target "
+               "127.0.0.1:{} predict-mask \"Attackers used {} to steal credentials.\"",
+               spec.model_id, s.port, s.port, std::string(s.tokenizer->mask_token()));
+  return absl::OkStatus();
+}
+
+void Server::Drain() {
+  State& s = *state_;
+  const absl::Time deadline = absl::Now() + absl::Seconds(s.options.shutdown_grace_s);
+  spdlog::info("draining: health NOT_SERVING, refusing new RPCs, grace {}s",
+               s.options.shutdown_grace_s);
+  s.ready = false;
+  auto* health = s.grpc_server->GetHealthCheckService();
+  health->SetServingStatus(false);
+  health->SetServingStatus(kServiceName, false);
+  s.service->StartDrain();
+  // Requests already accepted finish their tokenization and reach the
+  // engine; stream messages arriving from now on are refused.
+  if (s.pool && !s.pool->Drain(deadline)) {
+    spdlog::warn("drain: grace period over while requests were still being tokenized");
+  }
+  if (s.engine) {
+    s.engine->StartDrain();
+    if (!s.engine->AwaitIdle(deadline - absl::Now())) {
+      spdlog::warn("drain: grace period over with work still queued; answering it UNAVAILABLE");
+      s.engine.reset();  // its destructor answers what is still queued
+    }
+  }
+  // Waits for RPCs still finishing (e.g. Tokenize), cancelling any left at
+  // the deadline.
+  s.grpc_server->Shutdown(absl::ToChronoTime(deadline));
+  if (s.http) s.http->Stop();
+  spdlog::info("drained");
+}
+
+}  // namespace securebert::service
