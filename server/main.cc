@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
           "HTTP address for /metrics, /healthz, /readyz; empty disables.");
 ABSL_FLAG(int64_t, shutdown_grace_s, 30,
           "Seconds a drain (SIGTERM/SIGINT) waits for accepted work before stopping.");
+ABSL_FLAG(int64_t, shutdown_linger_ms, 2000,
+          "After accepted work is done, a drain keeps answering UNAVAILABLE this long (within "
+          "the grace) before closing, so clients and load balancers move on.");
 ABSL_FLAG(int32_t, tokenizer_threads, 0, "Tokenizer pool threads; 0: one per core.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off.");
 ABSL_FLAG(std::string, log_format, "text", "text or json.");
@@ -87,10 +90,12 @@ absl::Status Validate(const ServerOptions& o) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (o.instances < 0 || o.intra_op_threads < 0 || o.tokenizer_threads < 0 ||
-      o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 || o.shutdown_grace_s < 0) {
+      o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 || o.shutdown_grace_s < 0 ||
+      o.shutdown_linger_ms < 0) {
     return absl::InvalidArgumentError(
         "--instances, --intra_op_threads, --tokenizer_threads, --max_input_tokens, "
-        "--max_queue_delay_us and --shutdown_grace_s must not be negative");
+        "--max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms must not be "
+        "negative");
   }
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
@@ -110,6 +115,7 @@ ServerOptions OptionsFromFlags() {
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.shutdown_grace_s = absl::GetFlag(FLAGS_shutdown_grace_s);
+  o.shutdown_linger_ms = absl::GetFlag(FLAGS_shutdown_linger_ms);
   o.model.device = absl::GetFlag(FLAGS_device);
   o.model.dtype = absl::GetFlag(FLAGS_dtype);
   o.instances = absl::GetFlag(FLAGS_instances);

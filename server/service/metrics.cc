@@ -106,9 +106,10 @@ void ServerMetrics::ObserveTiming(const batching::Timing& timing) {
   queue_seconds_->Observe({}, Seconds(timing.queue_us));
 }
 
-void ServerMetrics::SetModelInfo(const batching::ModelSpec& spec, int32_t instances) {
+void ServerMetrics::SetModelInfo(const batching::ModelSpec& spec, int32_t instances,
+                                 int32_t max_input_tokens) {
   model_info_->Set({spec.model_id, spec.device, spec.dtype, absl::StrCat(spec.hidden_size),
-                    absl::StrCat(spec.max_input_tokens), absl::StrCat(instances)},
+                    absl::StrCat(max_input_tokens), absl::StrCat(instances)},
                    1);
 }
 

@@ -36,7 +36,7 @@ class ServerMetrics : public batching::EngineObserver {
   void ObserveTokenize(absl::Duration d);
   void ObserveTiming(const batching::Timing& timing);
   // Model facts, exported as securebert_model_info{...} 1.
-  void SetModelInfo(const batching::ModelSpec& spec, int32_t instances);
+  void SetModelInfo(const batching::ModelSpec& spec, int32_t instances, int32_t max_input_tokens);
 
   // batching::EngineObserver.
   void OnBatch(const batching::BatchStats& stats) override;

@@ -164,7 +164,7 @@ absl::Status Server::LoadAndServe() {
   backend.info.set_max_client_batch_size(o.service.limits.max_client_batch_size);
   backend.info.set_mask_token(std::string(s.tokenizer->mask_token()));
   s.service->SetReady(std::move(backend));
-  s.metrics.SetModelInfo(spec, o.instances);
+  s.metrics.SetModelInfo(spec, o.instances, o.max_input_tokens);
   auto* health = s.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
@@ -197,6 +197,12 @@ void Server::Drain() {
       s.engine.reset();  // its destructor answers what is still queued
     }
   }
+  // Keep refusing with UNAVAILABLE a little longer: calls that reach gRPC
+  // after Shutdown starts are cancelled by gRPC itself, which clients cannot
+  // tell from lost work; load balancers also need a moment to move on.
+  const absl::Duration linger = std::min(absl::Milliseconds(s.options.shutdown_linger_ms),
+                                         std::max(absl::ZeroDuration(), deadline - absl::Now()));
+  absl::SleepFor(linger);
   // Waits for RPCs still finishing (e.g. Tokenize), cancelling any left at
   // the deadline.
   s.grpc_server->Shutdown(absl::ToChronoTime(deadline));

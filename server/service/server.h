@@ -6,7 +6,9 @@
 //                instances, warms every batch shape, then flips health to
 //                SERVING and starts answering.
 //   Drain        health NOT_SERVING, new RPCs UNAVAILABLE, queued and running
-//                work finishes within shutdown_grace_s, then everything stops.
+//                work finishes within shutdown_grace_s, new RPCs keep getting
+//                UNAVAILABLE for shutdown_linger_ms (within the grace), then
+//                everything stops.
 //
 // main.cc only maps flags onto ServerOptions and calls these.
 //
@@ -33,6 +35,7 @@ struct ServerOptions {
   std::string metrics_listen = "0.0.0.0:9090";  // HTTP address; empty disables
   int64_t max_message_bytes = 64 << 20;         // gRPC send/receive limit per message
   int64_t shutdown_grace_s = 30;                // how long Drain waits for accepted work
+  int64_t shutdown_linger_ms = 2000;            // Drain keeps refusing this long before closing
   model::TorchModelOptions model;               // device and dtype
   int32_t instances = 0;          // model workers; 0: one per core on CPU, 1 on CUDA
   int32_t intra_op_threads = 0;   // LibTorch threads per worker; 0: cores / instances

@@ -3,6 +3,8 @@
 // variables, and a graceful drain under load.
 #include <signal.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
