@@ -1,0 +1,96 @@
+#include "client/channel_factory.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <grpc/grpc.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace securebert::client {
+namespace {
+
+// Channel argument whose value differs per connection_index: gRPC keys
+// subchannels by their arguments, so channels never share a connection.
+constexpr char kConnectionIndexArg[] = "securebert.connection_index";
+
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", what, " '", path, "'"));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+absl::Status ValidateTlsOptions(const ChannelOptions& options) {
+  const bool any_tls_file = !options.tls_root_certs_path.empty() ||
+                            !options.tls_client_cert_path.empty() ||
+                            !options.tls_client_key_path.empty() ||
+                            !options.tls_server_name_override.empty();
+  if (!options.use_tls && any_tls_file) {
+    return absl::InvalidArgumentError(
+        "TLS certificate options were given but TLS is off (plaintext channel)");
+  }
+  if (options.tls_client_cert_path.empty() != options.tls_client_key_path.empty()) {
+    return absl::InvalidArgumentError(
+        "a TLS client certificate and its private key must be given together");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const ChannelOptions& options) {
+  if (!options.use_tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_root_certs_path.empty()) {
+    absl::StatusOr<std::string> roots =
+        ReadPemFile(options.tls_root_certs_path, "root certificates");
+    if (!roots.ok()) return roots.status();
+    ssl.pem_root_certs = *std::move(roots);
+  }
+  if (!options.tls_client_cert_path.empty()) {
+    absl::StatusOr<std::string> cert =
+        ReadPemFile(options.tls_client_cert_path, "client certificate");
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadPemFile(options.tls_client_key_path, "client private key");
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ChannelOptions& options) {
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("the channel target is empty");
+  }
+  if (absl::Status valid = ValidateTlsOptions(options); !valid.ok()) return valid;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (!options.tls_server_name_override.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name_override);
+  }
+  if (options.connection_index >= 0) {
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt(kConnectionIndexArg, options.connection_index);
+  }
+  return grpc::CreateCustomChannel(options.target, *credentials, args);
+}
+
+}  // namespace securebert::client

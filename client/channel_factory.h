@@ -1,0 +1,28 @@
+// Builds a gRPC channel from ChannelOptions: plaintext or TLS (root
+// certificates, optional client certificate for mutual TLS), the receive
+// size limit, and a private connection per connection_index.
+//
+// Called by SecureBertClient::Create and by the load generator, once per
+// connection. Stateless; safe from any thread.
+#ifndef SECUREBERT_CLIENT_CHANNEL_FACTORY_H_
+#define SECUREBERT_CLIENT_CHANNEL_FACTORY_H_
+
+#include <memory>
+
+#include <grpcpp/channel.h>
+
+#include "absl/status/statusor.h"
+#include "client/client_options.h"
+
+namespace securebert::client {
+
+// Returns a channel (connected lazily, on first use). Fails with
+// INVALID_ARGUMENT for inconsistent options (a certificate without its key,
+// TLS files given with use_tls off) and NOT_FOUND when a PEM file cannot be
+// read.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ChannelOptions& options);
+
+}  // namespace securebert::client
+
+#endif  // SECUREBERT_CLIENT_CHANNEL_FACTORY_H_
