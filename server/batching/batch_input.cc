@@ -1,0 +1,62 @@
+#include "batching/batch_input.h"
+
+#include <algorithm>
+
+namespace securebert::batching {
+namespace {
+
+// Warm-up asks for this many candidates, the service's default top_k.
+constexpr int32_t kWarmupTopK = 10;
+
+}  // namespace
+
+BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec) {
+  BatchInput out;
+  ModelInput& input = out.model_input;
+  input.batch_size = static_cast<int32_t>(batch.entries.size());
+  for (const QueueEntry& entry : batch.entries) {
+    input.seq_len = std::max(input.seq_len, entry.num_tokens);
+  }
+  const size_t cells = static_cast<size_t>(input.batch_size) * input.seq_len;
+  input.input_ids.assign(cells, spec.pad_id);
+  input.attention_mask.assign(cells, 0);
+  out.first_lm_row.assign(input.batch_size, -1);
+  for (int32_t row = 0; row < input.batch_size; ++row) {
+    const QueueEntry& entry = batch.entries[row];
+    const Request& request = entry.request->request();
+    const std::vector<int32_t>& ids = request.sequences[entry.index];
+    const size_t offset = static_cast<size_t>(row) * input.seq_len;
+    std::copy(ids.begin(), ids.end(), input.input_ids.begin() + offset);
+    std::fill_n(input.attention_mask.begin() + offset, ids.size(), 1);
+    out.real_tokens += static_cast<int64_t>(ids.size());
+    if (request.kind == Request::Kind::kEmbed) {
+      input.want_hidden = true;
+      continue;
+    }
+    out.first_lm_row[row] = static_cast<int32_t>(input.lm_rows.size());
+    for (int32_t position : request.mask_positions[entry.index]) {
+      input.lm_rows.push_back(LmRow{row, position});
+    }
+    input.top_k = std::max(input.top_k, request.top_k);
+  }
+  input.top_k = std::min(input.top_k, spec.vocab_size);
+  return out;
+}
+
+ModelInput BuildWarmupInput(const WarmupShape& shape, const ModelSpec& spec) {
+  ModelInput input;
+  input.batch_size = shape.rows;
+  input.seq_len = shape.seq_len;
+  const size_t cells = static_cast<size_t>(shape.rows) * shape.seq_len;
+  // The ids do not matter for shape warm-up; any in-vocabulary id will do.
+  input.input_ids.assign(cells, spec.vocab_size > 4 ? 4 : 0);
+  input.attention_mask.assign(cells, 1);
+  input.want_hidden = true;
+  for (int32_t row = 0; row < shape.rows; ++row) {
+    input.lm_rows.push_back(LmRow{row, shape.seq_len / 2});
+  }
+  input.top_k = std::min(kWarmupTopK, spec.vocab_size);
+  return input;
+}
+
+}  // namespace securebert::batching

@@ -1,0 +1,136 @@
+#include "batching/batch_worker.h"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "batching/postprocess.h"
+
+namespace securebert::batching {
+
+BatchWorker::BatchWorker(int32_t instance, std::unique_ptr<Model> model,
+                         std::vector<WarmupShape> warmup, const Deps& deps)
+    : instance_(instance),
+      model_(std::move(model)),
+      spec_(model_->spec()),
+      warmup_(std::move(warmup)),
+      deps_(deps),
+      thread_([this] { Run(); }) {}
+
+BatchWorker::~BatchWorker() { thread_.join(); }
+
+absl::Status BatchWorker::AwaitWarmup() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&warmed_up_));
+  return warmup_status_;
+}
+
+void BatchWorker::Run() {
+  model_->BindToCurrentThread();
+  const absl::Status warm = RunWarmup();
+  {
+    absl::MutexLock lock(&mu_);
+    warmup_status_ = warm;
+    warmed_up_ = true;
+  }
+  Batch batch;
+  while (deps_.queue->NextBatch(&batch)) RunBatch(batch);
+}
+
+absl::Status BatchWorker::RunWarmup() {
+  for (const WarmupShape& shape : warmup_) {
+    const ModelInput input = BuildWarmupInput(shape, spec_);
+    absl::StatusOr<ModelOutput> output = SafeForward(input);
+    absl::Status status = output.ok()
+                              ? CheckModelOutput(input, *output,
+                                                 spec_.hidden_size)
+                              : output.status();
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat(
+          "warm-up of instance ", instance_, " at ", shape.rows, "x",
+          shape.seq_len, " failed: ", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelOutput> BatchWorker::SafeForward(const ModelInput& input) {
+  try {
+    return model_->Forward(input);
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("model threw out of Forward: ", e.what()));
+  }
+}
+
+void BatchWorker::RunBatch(const Batch& batch) {
+  const absl::Time begin = deps_.clock->Now();
+  const BatchInput input = BuildBatchInput(batch, spec_);
+  absl::StatusOr<ModelOutput> output = SafeForward(input.model_input);
+  absl::Status status =
+      output.ok()
+          ? CheckModelOutput(input.model_input, *output, spec_.hidden_size)
+          : output.status();
+  BatchStats stats;
+  stats.instance = instance_;
+  stats.batch_size = input.model_input.batch_size;
+  stats.seq_len = input.model_input.seq_len;
+  stats.real_tokens = input.real_tokens;
+  stats.padded_tokens =
+      int64_t{input.model_input.batch_size} * input.model_input.seq_len;
+  stats.lm_rows = static_cast<int32_t>(input.model_input.lm_rows.size());
+  for (const QueueEntry& entry : batch.entries) {
+    stats.max_queue_us = std::max(
+        stats.max_queue_us,
+        absl::ToInt64Microseconds(batch.started - entry.enqueued));
+  }
+  stats.compute_us = absl::ToInt64Microseconds(deps_.clock->Now() - begin);
+  stats.code = status.ok() ? absl::StatusCode::kOk : absl::StatusCode::kInternal;
+  // Reported before answering, so that once the engine is idle the observer
+  // has seen every batch.
+  Report(stats);
+  if (!status.ok()) {
+    FailAll(batch, absl::InternalError(absl::StrCat(
+                       "model forward failed on instance ", instance_, ": ",
+                       status.message())));
+    return;
+  }
+  Deliver(batch, input, *output,
+          BatchRun{batch.started, stats.compute_us, stats.batch_size});
+}
+
+void BatchWorker::Deliver(const Batch& batch, const BatchInput& input,
+                          const ModelOutput& output, const BatchRun& run) {
+  // Rows grouped by request, in batch order, so each request accounts this
+  // batch once and is answered at most once per batch.
+  using Outputs = std::vector<std::pair<int32_t, SequenceOutput>>;
+  std::vector<std::pair<PendingRequest*, Outputs>> groups;
+  absl::flat_hash_map<PendingRequest*, size_t> group_of;
+  for (size_t row = 0; row < batch.entries.size(); ++row) {
+    const QueueEntry& entry = batch.entries[row];
+    PendingRequest* request = entry.request.get();
+    if (request->answered()) continue;  // e.g. a sibling's batch failed
+    auto [it, inserted] = group_of.try_emplace(request, groups.size());
+    if (inserted) groups.emplace_back(request, Outputs{});
+    groups[it->second].second.emplace_back(
+        entry.index,
+        MakeSequenceOutput(request->request(), entry.index, input,
+                           static_cast<int32_t>(row), output,
+                           spec_.hidden_size));
+  }
+  for (auto& [request, outputs] : groups) {
+    request->Deliver(std::move(outputs), run);
+  }
+}
+
+void BatchWorker::FailAll(const Batch& batch, const absl::Status& status) {
+  for (const QueueEntry& entry : batch.entries) entry.request->Fail(status);
+}
+
+void BatchWorker::Report(const BatchStats& stats) const {
+  if (deps_.observer != nullptr) deps_.observer->OnBatch(stats);
+}
+
+}  // namespace securebert::batching

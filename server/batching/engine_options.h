@@ -1,0 +1,65 @@
+// Settings of the batching engine, and their check against a loaded model.
+//
+// main.cc maps flags onto EngineOptions; Engine::Create validates them once
+// and the engine's parts copy what they need into const members. Plain data.
+#ifndef SECUREBERT_SERVER_BATCHING_ENGINE_OPTIONS_H_
+#define SECUREBERT_SERVER_BATCHING_ENGINE_OPTIONS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "batching/model.h"
+
+namespace securebert::batching {
+
+// One shape a warm-up forward runs.
+struct WarmupShape {
+  int32_t rows = 0;     // sequences in the batch
+  int32_t seq_len = 0;  // padded length
+  bool operator==(const WarmupShape& other) const {
+    return rows == other.rows && seq_len == other.seq_len;
+  }
+};
+
+struct EngineOptions {
+  // Padded cost budget of one batch: longest sequence x rows. Must be at
+  // least the model's max_input_tokens, or a long input could never run.
+  int32_t max_batch_tokens = 16384;
+  // Most sequences in one batch.
+  int32_t max_batch_size = 32;
+  // How long a free worker may wait for a fuller batch, measured from the
+  // oldest waiting entry. 0: take what is waiting now; the next batch forms
+  // while the current one runs.
+  int64_t max_queue_delay_us = 0;
+  // A waiting entry older than this is served next (FIFO across length
+  // groups): it bounds how long length grouping may pass over an entry.
+  int64_t fairness_bound_us = 100000;
+  // Least real tokens / computed tokens a batch keeps when the batcher groups
+  // entries by length; an entry alone always satisfies it.
+  double min_padding_efficiency = 0.9;
+  // Admitted, unanswered requests; past it Submit refuses at once.
+  int32_t max_concurrent_requests = 512;
+  // Tokens of admitted, unanswered requests; past it Submit refuses at once
+  // (a request is still admitted when nothing else is outstanding).
+  int64_t max_queue_tokens = int64_t{1} << 20;
+  // Warm-up: padded lengths to run (those over max_input_tokens are skipped).
+  std::vector<int32_t> warmup_seq_lens_tokens = {16, 128, 512};
+  // Warm-up: batch rows to run with each length (shapes over max_batch_size
+  // or max_batch_tokens are skipped). Empty lists: no warm-up.
+  std::vector<int32_t> warmup_batch_sizes = {1, 4};
+};
+
+// InvalidArgument naming the field and the limit when `options` cannot serve
+// a model described by `spec` (e.g. max_batch_tokens < max_input_tokens).
+absl::Status ValidateEngineOptions(const EngineOptions& options,
+                                   const ModelSpec& spec);
+
+// The warm-up shapes `options` asks for that can occur with `spec`, each
+// once, in the order given (lengths outer, rows inner).
+std::vector<WarmupShape> WarmupShapes(const EngineOptions& options,
+                                      const ModelSpec& spec);
+
+}  // namespace securebert::batching
+
+#endif  // SECUREBERT_SERVER_BATCHING_ENGINE_OPTIONS_H_

@@ -1,0 +1,57 @@
+// EngineOptions checks against a model spec, and warm-up shape selection.
+#include "batching/engine_options.h"
+
+#include "gtest/gtest.h"
+
+namespace securebert::batching {
+namespace {
+
+ModelSpec Spec() {
+  ModelSpec spec;
+  spec.hidden_size = 768;
+  spec.vocab_size = 50265;
+  spec.max_input_tokens = 512;
+  return spec;
+}
+
+TEST(EngineOptionsTest, DefaultsAreValid) {
+  EXPECT_TRUE(ValidateEngineOptions(EngineOptions{}, Spec()).ok());
+}
+
+TEST(EngineOptionsTest, BudgetBelowMaxInputTokensIsAnError) {
+  EngineOptions options;
+  options.max_batch_tokens = 256;
+  const absl::Status status = ValidateEngineOptions(options, Spec());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("max_batch_tokens=256"), std::string::npos);
+}
+
+TEST(EngineOptionsTest, OtherOutOfRangeSettingsAreErrors) {
+  auto invalid = [](auto mutate) {
+    EngineOptions options;
+    mutate(options);
+    return ValidateEngineOptions(options, Spec()).code() ==
+           absl::StatusCode::kInvalidArgument;
+  };
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_batch_size = 0; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_queue_delay_us = -1; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.fairness_bound_us = -1; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.min_padding_efficiency = 1.5; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_concurrent_requests = 0; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_queue_tokens = 100; }));
+}
+
+TEST(EngineOptionsTest, WarmupShapesSkipWhatCanNeverRun) {
+  EngineOptions options;
+  options.max_batch_tokens = 1024;
+  options.max_batch_size = 4;
+  options.warmup_seq_lens_tokens = {16, 512, 1024, 16};
+  options.warmup_batch_sizes = {1, 4, 8};
+  const std::vector<WarmupShape> shapes = WarmupShapes(options, Spec());
+  // 1024 > max_input_tokens; 8 > max_batch_size; 4x512 > max_batch_tokens;
+  // the repeated 16 runs once.
+  EXPECT_EQ(shapes, (std::vector<WarmupShape>{{1, 16}, {4, 16}, {1, 512}}));
+}
+
+}  // namespace
+}  // namespace securebert::batching

@@ -1,0 +1,41 @@
+// One sequence waiting to run, the length-ordered set of them, and a cut
+// batch.
+//
+// Plain data, owned by BatchQueue (guarded by its mutex) until a worker takes
+// a Batch; the PendingRequest behind each entry is shared by all the entries
+// of its request.
+#ifndef SECUREBERT_SERVER_BATCHING_QUEUE_ENTRY_H_
+#define SECUREBERT_SERVER_BATCHING_QUEUE_ENTRY_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "batching/pending_request.h"
+
+namespace securebert::batching {
+
+struct QueueEntry {
+  std::shared_ptr<PendingRequest> request;  // the request it belongs to
+  int32_t index = 0;       // which of the request's sequences it is
+  int32_t num_tokens = 0;  // its length, <s> and </s> included
+  uint64_t arrival = 0;    // admission order across the queue; lower is older
+  absl::Time enqueued;     // when it was admitted
+};
+
+// Waiting entries by length; FIFO (ascending arrival) within a length. Only
+// non-empty lengths are present.
+using LengthBuckets = std::map<int32_t, std::deque<QueueEntry>>;
+
+// What a worker takes from the queue to run as one model forward.
+struct Batch {
+  std::vector<QueueEntry> entries;  // its rows, longest first
+  absl::Time started;               // when it was cut
+};
+
+}  // namespace securebert::batching
+
+#endif  // SECUREBERT_SERVER_BATCHING_QUEUE_ENTRY_H_

@@ -1,0 +1,108 @@
+// A deterministic stand-in for the torch model, for engine tests.
+//
+// Outputs depend only on each row's own ids and positions, never on the rest
+// of the batch, so a test can compute every request's expected answer alone
+// (Expected* below) and catch cross-talk, padding leaks and reordering.
+// Every forward is recorded in a BatchLog; a ForwardGate lets a test hold
+// forwards and release them one at a time; a poison id makes a forward fail.
+//
+// Thread safety: ForwardGate and BatchLog are thread-safe and shared by all
+// instances of a test. A FakeModel follows the Model contract (one driving
+// thread); its log and gate must outlive it.
+#ifndef SECUREBERT_SERVER_BATCHING_TESTING_FAKE_MODEL_H_
+#define SECUREBERT_SERVER_BATCHING_TESTING_FAKE_MODEL_H_
+
+#include <cstdint>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "batching/model.h"
+#include "batching/request.h"
+
+namespace securebert::batching::testing {
+
+// Holds model forwards until a test lets them through.
+class ForwardGate {
+ public:
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);  // forwards block from now on
+  void Open() ABSL_LOCKS_EXCLUDED(mu_);   // forwards run freely (default)
+  // Lets `count` blocked or future forwards through while closed.
+  void Release(int64_t count) ABSL_LOCKS_EXCLUDED(mu_);
+  // Blocks until `count` forwards have entered the gate in total.
+  void AwaitEntered(int64_t count) ABSL_LOCKS_EXCLUDED(mu_);
+  int64_t entered() ABSL_LOCKS_EXCLUDED(mu_);
+  // Called by FakeModel::Forward: blocks while closed and without a permit.
+  void Pass() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t permits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t entered_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// What a FakeModel saw in one Forward.
+struct SeenBatch {
+  int32_t instance = 0;          // FakeModelOptions::instance
+  int32_t rows = 0;              // batch_size
+  int32_t seq_len = 0;           // padded length
+  std::vector<int32_t> lengths;  // real tokens per row
+  std::vector<int32_t> tags;     // per row: its id at position 1 (or 0)
+  bool want_hidden = false;      // ModelInput::want_hidden
+  int32_t lm_rows = 0;           // ModelInput::lm_rows.size()
+  int32_t top_k = 0;             // ModelInput::top_k
+  bool on_bound_thread = false;  // ran on the BindToCurrentThread thread
+};
+
+// Every forward of every FakeModel sharing it, in order.
+class BatchLog {
+ public:
+  void Add(SeenBatch batch) ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<SeenBatch> batches() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  absl::Mutex mu_;
+  std::vector<SeenBatch> batches_ ABSL_GUARDED_BY(mu_);
+};
+
+struct FakeModelOptions {
+  int32_t instance = 0;            // recorded in SeenBatch::instance
+  int32_t hidden_size = 4;         // ModelSpec::hidden_size
+  int32_t vocab_size = 1000;       // ModelSpec::vocab_size
+  int32_t max_input_tokens = 512;  // ModelSpec::max_input_tokens
+  int32_t poison_id = -1;          // a forward holding this id fails
+  BatchLog* log = nullptr;         // where forwards are recorded; may be null
+  ForwardGate* gate = nullptr;     // holds forwards; may be null
+};
+
+class FakeModel final : public Model {
+ public:
+  explicit FakeModel(const FakeModelOptions& options);
+
+  const ModelSpec& spec() const override { return spec_; }
+  void BindToCurrentThread() override;
+  absl::StatusOr<ModelOutput> Forward(const ModelInput& input) override;
+
+  // The hidden value the fake writes for token `id` at `position`, unit `h`.
+  static float Hidden(int32_t id, int32_t position, int32_t h);
+  // The fake's top-`k` at `position` of `ids`: ids and scores, best first.
+  static std::pair<std::vector<int32_t>, std::vector<float>> TopK(
+      const std::vector<int32_t>& ids, int32_t position, int32_t k,
+      int32_t vocab_size);
+  // The answer the engine should give for one input of `request`.
+  static SequenceOutput Expected(const Request& request, size_t index,
+                                 int32_t hidden_size, int32_t vocab_size);
+
+ private:
+  void Record(const ModelInput& input);
+
+  const FakeModelOptions options_;
+  const ModelSpec spec_;
+  std::thread::id bound_thread_;  // written by BindToCurrentThread only
+};
+
+}  // namespace securebert::batching::testing
+
+#endif  // SECUREBERT_SERVER_BATCHING_TESTING_FAKE_MODEL_H_
