@@ -3,8 +3,8 @@
 //
 // Without it TSan cannot see the happens-before edges inside the
 // uninstrumented libabsl_synchronization, and reports every access guarded
-// by an absl::Mutex as a data race. The linker's --wrap (see this
-// directory's CMakeLists.txt, only under SECUREBERT_SANITIZE=thread) routes
+// by an absl::Mutex as a data race. The linker's --wrap (see the root
+// CMakeLists.txt, only under SECUREBERT_SANITIZE=thread) routes
 // our calls through the functions below, which tell TSan that an unlock
 // releases and a lock acquires the mutex's address, and that a waiter's
 // condition is evaluated under the mutex. Calls made inside abseil itself
@@ -26,7 +26,7 @@
 static_assert(std::string_view(SECUREBERT_STRINGIFY(
                   ABSL_OPTION_INLINE_NAMESPACE_NAME)) == "debian3",
               "tsan_absl_shim.cc wraps abseil's debian3 symbols; update the "
-              "mangled names here and in CMakeLists.txt for this abseil");
+              "mangled names here and in the root CMakeLists.txt for this abseil");
 
 using absl::Condition;
 using absl::Duration;
