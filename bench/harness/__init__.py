@@ -1,0 +1,1 @@
+"""The benchmark harness behind bench/run_bench.py: config, processes, tools, steps, report, plots."""

@@ -1,0 +1,73 @@
+"""What one benchmark run measures and where it finds its tools.
+
+BenchConfig holds the knobs of a run (full or --quick); Context adds the
+paths and the progress reporter that every step receives.
+"""
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    """The knobs of one run; full() and quick() are the two presets."""
+
+    mode: str                       # "full" or "quick"
+    model: str                      # random-init shape to export if missing: "base" or "tiny"
+    concurrencies: List[int]        # server load levels, closed loop
+    duration_s: float               # measured seconds per load level
+    warmup_per_slot: int            # warm-up requests per concurrent slot (excluded)
+    engine_texts: int               # texts in the raw model's token mix
+    engine_batch_sizes: str         # static batch sizes the raw model tries
+    naive_modes: List[str]          # naive peer modes to run
+    naive_concurrency: int          # the load level the naive peer is compared at
+    naive_default_deadline_ms: int  # per-call bound for the (very slow) default peer
+    tokenizer_min_time_s: float     # Google Benchmark --benchmark_min_time
+    step_timeout_s: float           # bound on any one tool run
+
+    @staticmethod
+    def full() -> "BenchConfig":
+        return BenchConfig(mode="full", model="base", concurrencies=[1, 4, 16, 64],
+                           duration_s=20.0, warmup_per_slot=1, engine_texts=48,
+                           engine_batch_sizes="1,8,16", naive_modes=["default", "tuned"],
+                           naive_concurrency=16, naive_default_deadline_ms=40000,
+                           tokenizer_min_time_s=0.5, step_timeout_s=900.0)
+
+    @staticmethod
+    def quick() -> "BenchConfig":
+        return BenchConfig(mode="quick", model="tiny", concurrencies=[1, 4], duration_s=2.0,
+                           warmup_per_slot=1, engine_texts=16, engine_batch_sizes="1,4",
+                           naive_modes=["tuned"], naive_concurrency=4,
+                           naive_default_deadline_ms=10000, tokenizer_min_time_s=0.02,
+                           step_timeout_s=120.0)
+
+
+@dataclasses.dataclass
+class Context:
+    """Paths and reporting shared by the steps of one run."""
+
+    config: BenchConfig
+    build_dir: Path
+    model_dir: Path
+    work_dir: Path                  # logs of this run
+    python: str = sys.executable    # interpreter with torch and grpcio
+    server_args: List[str] = dataclasses.field(default_factory=list)  # extra server flags
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def binary(self, name: str) -> Path:
+        return self.build_dir / "bin" / name
+
+    @property
+    def stubs(self) -> Path:
+        return self.build_dir / "python"
+
+    def progress(self, message: str, step: Optional[str] = None) -> None:
+        """One progress line on stderr, with the run's elapsed time."""
+        elapsed = time.monotonic() - self.started
+        prefix = f"[{elapsed:6.1f} s]" + (f" {step}" if step else "")
+        print(f"{prefix} {message}", file=sys.stderr, flush=True)
