@@ -63,3 +63,53 @@ function(securebert_add_gtest)
                          PROPERTIES ${props})
   endif()
 endfunction()
+
+# securebert_grpc_proto(TARGET lib PROTO file.proto PROTO_PATH dir
+#                       [PYTHON_TARGET target])
+# Generates C++ message and gRPC code for PROTO (imported as its path
+# relative to PROTO_PATH) into ${CMAKE_CURRENT_BINARY_DIR}/gen and builds the
+# static library TARGET from it. PYTHON_TARGET also generates the Python
+# package into ${CMAKE_BINARY_DIR}/python (with Debian's grpc_python_plugin),
+# built by default under that target name.
+function(securebert_grpc_proto)
+  cmake_parse_arguments(P "" "TARGET;PROTO;PROTO_PATH;PYTHON_TARGET" "" ${ARGN})
+  find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+  file(RELATIVE_PATH rel ${P_PROTO_PATH} ${P_PROTO})
+  string(REGEX REPLACE "\\.proto$" "" base ${rel})
+  set(cc_out ${CMAKE_CURRENT_BINARY_DIR}/gen)
+  set(gen_cc ${cc_out}/${base}.pb.cc ${cc_out}/${base}.pb.h
+             ${cc_out}/${base}.grpc.pb.cc ${cc_out}/${base}.grpc.pb.h)
+  add_custom_command(
+    OUTPUT ${gen_cc}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${cc_out}
+    COMMAND protobuf::protoc --proto_path=${P_PROTO_PATH} --cpp_out=${cc_out}
+            --grpc_out=${cc_out} --plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN} ${P_PROTO}
+    DEPENDS ${P_PROTO}
+    COMMENT "protoc: C++ code for ${rel}")
+  add_library(${P_TARGET} STATIC ${gen_cc})
+  target_include_directories(${P_TARGET} PUBLIC ${cc_out})
+  target_link_libraries(${P_TARGET} PUBLIC protobuf::libprotobuf gRPC::grpc++)
+  if(NOT P_PYTHON_TARGET)
+    return()
+  endif()
+  find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
+  set(py_out ${CMAKE_BINARY_DIR}/python)
+  set(gen_py ${py_out}/${base}_pb2.py ${py_out}/${base}_pb2_grpc.py)
+  # Every package directory on the way needs an __init__.py.
+  get_filename_component(package ${base} DIRECTORY)
+  set(inits)
+  while(package)
+    list(APPEND inits ${py_out}/${package}/__init__.py)
+    get_filename_component(package ${package} DIRECTORY)
+  endwhile()
+  add_custom_command(
+    OUTPUT ${gen_py}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${py_out}
+    COMMAND protobuf::protoc --proto_path=${P_PROTO_PATH} --python_out=${py_out}
+            --grpc_python_out=${py_out} --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
+            ${P_PROTO}
+    COMMAND ${CMAKE_COMMAND} -E touch ${inits}
+    DEPENDS ${P_PROTO}
+    COMMENT "protoc: Python package for ${rel}")
+  add_custom_target(${P_PYTHON_TARGET} ALL DEPENDS ${gen_py})
+endfunction()
