@@ -2,6 +2,7 @@
 // an environment variable SECUREBERT_<FLAG> (upper case); a flag given on
 // the command line wins. See docs/configuration.md.
 #include <signal.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -131,18 +132,39 @@ ServerOptions OptionsFromFlags() {
   return o;
 }
 
-// Waits for SIGTERM/SIGINT on a dedicated thread: the first starts a drain,
-// a second exits at once.
-void WatchSignals(const sigset_t& signals, absl::Notification* stop) {
-  std::thread([signals, stop] {
-    int received = 0;
-    sigwait(&signals, &received);
+// SIGTERM/SIGINT handling. Libraries may start threads before main (so
+// blocking the signals there is not enough); instead the handler, on
+// whichever thread the signal lands, writes the signal number into a pipe
+// (async-signal-safe) and a watcher thread reads it: the first signal starts
+// a drain, a second exits at once.
+int signal_pipe[2] = {-1, -1};
+
+extern "C" void OnSignal(int signal) {
+  const unsigned char byte = static_cast<unsigned char>(signal);
+  [[maybe_unused]] const ssize_t n = write(signal_pipe[1], &byte, 1);
+}
+
+bool WatchSignals(absl::Notification* stop) {
+  if (pipe(signal_pipe) != 0) return false;
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  if (sigaction(SIGTERM, &action, nullptr) != 0 || sigaction(SIGINT, &action, nullptr) != 0) {
+    return false;
+  }
+  std::thread([stop] {
+    unsigned char received = 0;
+    while (read(signal_pipe[0], &received, 1) != 1) {
+    }
     spdlog::info("signal {}: draining (send again to exit at once)", received);
     stop->Notify();
-    sigwait(&signals, &received);
+    while (read(signal_pipe[0], &received, 1) != 1) {
+    }
     spdlog::warn("second signal {}: exiting now", received);
     std::_Exit(kExitFailure);
   }).detach();
+  return true;
 }
 
 }  // namespace
@@ -172,14 +194,11 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  // Block the signals before any thread starts, so only the watcher gets them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   absl::Notification stop;
-  WatchSignals(signals, &stop);
+  if (!WatchSignals(&stop)) {
+    spdlog::error("cannot install signal handlers");
+    return kExitFailure;
+  }
 
   spdlog::info("starting: model_dir={} listen={} device={} dtype={}", options.model_dir,
                options.listen, options.model.device, options.model.dtype);

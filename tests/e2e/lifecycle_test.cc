@@ -47,6 +47,18 @@ TEST(LifecycleTest, HealthGoesServingThenNotServingOnDrainAndExitsZero) {
   EXPECT_THAT(server.Log(), HasSubstr("draining"));
 }
 
+TEST(LifecycleTest, SecondSignalExitsAtOnce) {
+  std::vector<std::string> args = DefaultServerArgs();
+  args.push_back("--shutdown_linger_ms=60000");  // the drain would take a minute
+  ServerProcess server(BinaryPath("securebert-server"), args);
+  ASSERT_TRUE(server.WaitUntilReady()) << server.Log();
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(server.WaitForLog("draining", absl::Seconds(30))) << server.Log();
+  server.Signal(SIGINT);
+  EXPECT_EQ(server.WaitForExit(absl::Seconds(30)), 1) << server.Log();
+  EXPECT_THAT(server.Log(), HasSubstr("second signal"));
+}
+
 TEST(LifecycleTest, ReflectionListsTheService) {
   ServerProcess server(BinaryPath("securebert-server"), DefaultServerArgs());
   ASSERT_TRUE(server.WaitUntilReady()) << server.Log();
