@@ -139,12 +139,4 @@ void ServerMetrics::OnDropped(absl::StatusCode code) {
   dropped_->Add({std::string(absl::StatusCodeToString(code))}, 1);
 }
 
-double ServerMetrics::Value(std::string_view family, const prometheus::LabelValues& labels) const {
-  if (family == "securebert_requests_total") return requests_->Value(labels);
-  if (family == "securebert_in_flight_requests") return in_flight_->Value(labels);
-  if (family == "securebert_batch_real_tokens_total") return real_tokens_->Value(labels);
-  if (family == "securebert_batch_padded_tokens_total") return padded_tokens_->Value(labels);
-  return 0;
-}
-
 }  // namespace securebert::service

@@ -46,8 +46,6 @@ class ServerMetrics : public batching::EngineObserver {
 
   // The text exposition for GET /metrics.
   std::string Render() const { return registry_.Render(); }
-  // Value of a counter or gauge series, for tests.
-  double Value(std::string_view family, const prometheus::LabelValues& labels) const;
 
  private:
   prometheus::Registry registry_;
