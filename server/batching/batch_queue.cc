@@ -86,6 +86,7 @@ bool BatchQueue::NextBatch(Batch* batch) {
     for (auto& [request, status] : dropped) request->Fail(std::move(status));
     if (step == Step::kStopped) return false;
     if (step == Step::kCut) {
+      batch->left_waiting = sequences;
       ReportDepth(requests, sequences);
       return true;
     }

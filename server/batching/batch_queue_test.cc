@@ -86,6 +86,27 @@ TEST_F(BatchQueueTest, CutsWhatWaitsAndReleaseFreesTheSlot) {
   EXPECT_TRUE(Admit(5).ok());
 }
 
+TEST_F(BatchQueueTest, ABatchTellsHowManySequencesStillWait) {
+  // 2 and 40 tokens never share a batch (padding efficiency below 0.9), so
+  // the first cut leaves one waiting, the second none: the worker borrows
+  // idle cores only for the second (CoreLedger).
+  EngineOptions options;
+  options.max_batch_tokens = 1024;
+  BatchQueue& queue = Make(options);
+  ASSERT_TRUE(Admit(40).ok());
+  ASSERT_TRUE(Admit(2).ok());
+  Batch first;
+  ASSERT_TRUE(queue.NextBatch(&first));
+  ASSERT_EQ(first.entries.size(), 1u);
+  EXPECT_EQ(first.left_waiting, 1);
+  Batch second;
+  ASSERT_TRUE(queue.NextBatch(&second));
+  ASSERT_EQ(second.entries.size(), 1u);
+  EXPECT_EQ(second.left_waiting, 0);
+  first.entries[0].request->Fail(absl::InternalError("test"));
+  second.entries[0].request->Fail(absl::InternalError("test"));
+}
+
 TEST_F(BatchQueueTest, DropsCancelledAndExpiredRequestsBeforeCutting) {
   BatchQueue& queue = Make(EngineOptions{});
   Request expiring = EmbedRequest({Sequence(5, 1), Sequence(7, 1)},

@@ -36,7 +36,12 @@ void BatchWorker::Run() {
     warmed_up_ = true;
   }
   Batch batch;
-  while (deps_.queue->NextBatch(&batch)) RunBatch(batch);
+  while (deps_.queue->NextBatch(&batch)) {
+    // Borrow idle instances' cores only when no other work waits for them.
+    const int32_t slots = deps_.cores->Acquire(batch.left_waiting == 0);
+    RunBatch(batch, slots);
+    deps_.cores->Release(slots);
+  }
 }
 
 absl::Status BatchWorker::RunWarmup() {
@@ -65,9 +70,10 @@ absl::StatusOr<ModelOutput> BatchWorker::SafeForward(const ModelInput& input) {
   }
 }
 
-void BatchWorker::RunBatch(const Batch& batch) {
+void BatchWorker::RunBatch(const Batch& batch, int32_t core_slots) {
   const absl::Time begin = deps_.clock->Now();
-  const BatchInput input = BuildBatchInput(batch, spec_);
+  BatchInput input = BuildBatchInput(batch, spec_);
+  input.model_input.core_slots = core_slots;
   absl::StatusOr<ModelOutput> output = SafeForward(input.model_input);
   absl::Status status =
       output.ok()
@@ -81,6 +87,7 @@ void BatchWorker::RunBatch(const Batch& batch) {
   stats.padded_tokens =
       int64_t{input.model_input.batch_size} * input.model_input.seq_len;
   stats.lm_rows = static_cast<int32_t>(input.model_input.lm_rows.size());
+  stats.core_slots = core_slots;
   for (const QueueEntry& entry : batch.entries) {
     stats.max_queue_us = std::max(
         stats.max_queue_us,

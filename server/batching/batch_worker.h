@@ -3,8 +3,9 @@
 //
 // Engine creates one BatchWorker per Model instance. The worker's thread
 // binds the model to itself (Model::BindToCurrentThread), runs the warm-up
-// shapes, then loops: take a batch from the BatchQueue, build the padded
-// input, run Forward, and deliver each row's output to its PendingRequest
+// shapes, then loops: take a batch from the BatchQueue, take its core slot
+// from the CoreLedger (and, when nothing else waits, the idle instances'
+// slots too), build the padded input, run Forward, and deliver each row's output to its PendingRequest
 // (or fail every request in the batch with INTERNAL if the model failed; the
 // worker keeps serving).
 //
@@ -26,6 +27,7 @@
 #include "batching/batch_input.h"
 #include "batching/batch_queue.h"
 #include "batching/clock.h"
+#include "batching/core_ledger.h"
 #include "batching/engine_options.h"
 #include "batching/model.h"
 #include "batching/observer.h"
@@ -39,6 +41,7 @@ class BatchWorker {
     BatchQueue* queue = nullptr;          // where batches come from
     Clock* clock = nullptr;               // times compute and batch starts
     EngineObserver* observer = nullptr;   // may be null
+    CoreLedger* cores = nullptr;          // whose cores a forward may use
   };
 
   // Starts the worker's thread for `model`, the `instance`-th of the engine.
@@ -56,7 +59,8 @@ class BatchWorker {
  private:
   void Run();
   absl::Status RunWarmup();
-  void RunBatch(const Batch& batch);
+  // Runs `batch` on `core_slots` instances' cores (see CoreLedger).
+  void RunBatch(const Batch& batch, int32_t core_slots);
   // Forward that turns a Model breaking its no-exception contract into a
   // status instead of ending the process.
   absl::StatusOr<ModelOutput> SafeForward(const ModelInput& input);

@@ -42,13 +42,17 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     return status;
   }
   const ModelSpec spec = instances[0]->spec();
-  if (absl::Status status = ValidateEngineOptions(options, spec);
+  const EngineOptions resolved = ResolveEngineOptions(options, spec);
+  if (absl::Status status = ValidateEngineOptions(resolved, spec);
       !status.ok()) {
     return status;
   }
-  std::unique_ptr<Engine> engine(new Engine(options, spec, observer, clock));
-  const std::vector<WarmupShape> warmup = WarmupShapes(options, spec);
-  const BatchWorker::Deps deps{&engine->queue_, clock, observer};
+  std::unique_ptr<Engine> engine(
+      new Engine(resolved, spec, static_cast<int32_t>(instances.size()),
+                 observer, clock));
+  const std::vector<WarmupShape> warmup = WarmupShapes(resolved, spec);
+  const BatchWorker::Deps deps{&engine->queue_, clock, observer,
+                               &engine->cores_};
   for (size_t i = 0; i < instances.size(); ++i) {
     engine->workers_.push_back(std::make_unique<BatchWorker>(
         static_cast<int32_t>(i), std::move(instances[i]), warmup, deps));
@@ -57,11 +61,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 }
 
 Engine::Engine(const EngineOptions& options, const ModelSpec& spec,
-               EngineObserver* observer, Clock* clock)
-    : spec_(spec),
+               int32_t instances, EngineObserver* observer, Clock* clock)
+    : options_(options),
+      spec_(spec),
       observer_(observer),
       clock_(clock),
-      queue_(options, clock, observer) {}
+      queue_(options, clock, observer),
+      cores_(instances, options.lend_idle_cores) {}
 
 Engine::~Engine() {
   queue_.Stop();

@@ -28,6 +28,7 @@
 #include "batching/batch_queue.h"
 #include "batching/batch_worker.h"
 #include "batching/clock.h"
+#include "batching/core_ledger.h"
 #include "batching/engine_options.h"
 #include "batching/model.h"
 #include "batching/observer.h"
@@ -80,19 +81,26 @@ class Engine {
   // The model the engine serves (instance 0's spec; all agree).
   const ModelSpec& spec() const { return spec_; }
 
+  // The options it runs with, automatic settings resolved
+  // (ResolveEngineOptions).
+  const EngineOptions& options() const { return options_; }
+
  private:
   Engine(const EngineOptions& options, const ModelSpec& spec,
-         EngineObserver* observer, Clock* clock);
+         int32_t instances, EngineObserver* observer, Clock* clock);
 
   // `done` followed by the engine's own bookkeeping for an admitted request.
   DoneCallback WrapDone(DoneCallback done, int64_t num_tokens);
 
   // Constant after construction.
+  const EngineOptions options_;
   const ModelSpec spec_;
   EngineObserver* const observer_;
   Clock* const clock_;
 
-  BatchQueue queue_;  // thread-safe; declared before the workers that use it
+  // Thread-safe; declared before the workers that use them.
+  BatchQueue queue_;
+  CoreLedger cores_;
   std::vector<std::unique_ptr<BatchWorker>> workers_;  // set once in Create
 };
 

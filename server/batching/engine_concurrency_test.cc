@@ -69,8 +69,10 @@ TEST(EngineConcurrencyTest, TenThousandSubmissionsFrom32ThreadsNoLossNoCrossTalk
   options.max_concurrent_requests = kRequests;
   options.max_queue_tokens = int64_t{1} << 24;
   std::vector<std::unique_ptr<Model>> models;
+  testing::BatchLog log;
   for (int32_t i = 0; i < 2; ++i) {
     FakeModelOptions fake;
+    fake.log = &log;
     fake.instance = i;
     fake.hidden_size = kHidden;
     fake.vocab_size = kVocab;
@@ -116,6 +118,9 @@ TEST(EngineConcurrencyTest, TenThousandSubmissionsFrom32ThreadsNoLossNoCrossTalk
   }
   EXPECT_EQ(answered, kRequests);
   EXPECT_EQ(refused, 0);
+  // Core lending never put more forwards' cores to work than instances.
+  EXPECT_LE(log.max_slots_in_use(), 2);
+  EXPECT_GE(log.max_slots_in_use(), 1);
   int64_t rows = 0;
   for (const BatchStats& batch : observer.batches()) rows += batch.batch_size;
   std::printf("%d answered in %zu batches (%.1f rows each)\n", answered,

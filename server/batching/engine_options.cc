@@ -13,6 +13,17 @@ absl::Status Invalid(const std::string& message) {
 
 }  // namespace
 
+EngineOptions ResolveEngineOptions(const EngineOptions& options,
+                                   const ModelSpec& spec) {
+  EngineOptions resolved = options;
+  if (resolved.max_batch_tokens == 0) {
+    const bool cuda = spec.device.rfind("cuda", 0) == 0;
+    resolved.max_batch_tokens = std::max(
+        cuda ? kCudaBatchTokens : kCpuBatchTokens, spec.max_input_tokens);
+  }
+  return resolved;
+}
+
 absl::Status ValidateEngineOptions(const EngineOptions& options,
                                    const ModelSpec& spec) {
   if (spec.max_input_tokens < 1 || spec.hidden_size < 1 ||

@@ -25,7 +25,9 @@ struct WarmupShape {
 struct EngineOptions {
   // Padded cost budget of one batch: longest sequence x rows. Must be at
   // least the model's max_input_tokens, or a long input could never run.
-  int32_t max_batch_tokens = 16384;
+  // 0: chosen for the device by ResolveEngineOptions (kCpuBatchTokens or
+  // kCudaBatchTokens).
+  int32_t max_batch_tokens = 0;
   // Most sequences in one batch.
   int32_t max_batch_size = 32;
   // How long a free worker may wait for a fuller batch, measured from the
@@ -43,12 +45,33 @@ struct EngineOptions {
   // Tokens of admitted, unanswered requests; past it Submit refuses at once
   // (a request is still admitted when nothing else is outstanding).
   int64_t max_queue_tokens = int64_t{1} << 20;
+  // Whether a worker that cuts a batch while nothing else waits may run it
+  // on the cores of idle instances too (ModelInput::core_slots), returning
+  // them when the forward ends; a lending instance that gets work meanwhile
+  // waits for its cores. So a lone request uses every core, and a busy
+  // engine runs one forward per instance.
+  bool lend_idle_cores = true;
   // Warm-up: padded lengths to run (those over max_input_tokens are skipped).
   std::vector<int32_t> warmup_seq_lens_tokens = {16, 128, 512};
   // Warm-up: batch rows to run with each length (shapes over max_batch_size
   // or max_batch_tokens are skipped). Empty lists: no warm-up.
   std::vector<int32_t> warmup_batch_sizes = {1, 4};
 };
+
+// Default batch budgets. On CPU a forward costs about the same per token from
+// a few hundred tokens up, so a small budget loses no throughput, bounds the
+// latency a batch adds to its rows, and keeps every activation under glibc's
+// largest mmap threshold (model/host_allocator.h), e.g. 2 x 12 x 512 x 512
+// attention probabilities = 25 MB. On CUDA larger batches are what fill the
+// GPU.
+inline constexpr int32_t kCpuBatchTokens = 1024;
+inline constexpr int32_t kCudaBatchTokens = 16384;
+
+// `options` with its automatic settings chosen for `spec`: max_batch_tokens
+// 0 becomes kCudaBatchTokens on a "cuda..." device, else kCpuBatchTokens,
+// and never less than spec.max_input_tokens. Explicit settings are kept.
+EngineOptions ResolveEngineOptions(const EngineOptions& options,
+                                   const ModelSpec& spec);
 
 // InvalidArgument naming the field and the limit when `options` cannot serve
 // a model described by `spec` (e.g. max_batch_tokens < max_input_tokens).

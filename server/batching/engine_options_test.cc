@@ -14,8 +14,31 @@ ModelSpec Spec() {
   return spec;
 }
 
-TEST(EngineOptionsTest, DefaultsAreValid) {
-  EXPECT_TRUE(ValidateEngineOptions(EngineOptions{}, Spec()).ok());
+TEST(EngineOptionsTest, ResolvedDefaultsAreValid) {
+  EXPECT_TRUE(
+      ValidateEngineOptions(ResolveEngineOptions({}, Spec()), Spec()).ok());
+}
+
+TEST(EngineOptionsTest, AutomaticBudgetFollowsTheDevice) {
+  ModelSpec cpu = Spec();
+  cpu.device = "cpu";
+  EXPECT_EQ(ResolveEngineOptions({}, cpu).max_batch_tokens, 1024);
+  ModelSpec cuda = Spec();
+  cuda.device = "cuda:1";
+  EXPECT_EQ(ResolveEngineOptions({}, cuda).max_batch_tokens, 16384);
+  // Never below the longest input, so a full-length input always fits.
+  ModelSpec long_inputs = cpu;
+  long_inputs.max_input_tokens = 2048;
+  EXPECT_EQ(ResolveEngineOptions({}, long_inputs).max_batch_tokens, 2048);
+  // An explicit budget is kept.
+  EngineOptions explicit_budget;
+  explicit_budget.max_batch_tokens = 4096;
+  EXPECT_EQ(ResolveEngineOptions(explicit_budget, cpu).max_batch_tokens, 4096);
+}
+
+TEST(EngineOptionsTest, UnresolvedAutomaticBudgetIsAnError) {
+  EXPECT_EQ(ValidateEngineOptions(EngineOptions{}, Spec()).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(EngineOptionsTest, BudgetBelowMaxInputTokensIsAnError) {

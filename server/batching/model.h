@@ -38,6 +38,10 @@ struct ModelInput {
   std::vector<LmRow> lm_rows;
   // Candidates per LM row (the largest top_k any row asked for); 0 if no rows.
   int32_t top_k = 0;
+  // How many instances' cores this forward may use: 1, or more when idle
+  // instances lend theirs (EngineOptions::lend_idle_cores). An instance with
+  // T intra-op threads runs it on T x core_slots threads.
+  int32_t core_slots = 1;
 };
 
 // What a forward produced.

@@ -26,6 +26,7 @@ struct BatchStats {
   int32_t lm_rows = 0;       // <mask> positions sent through the LM head
   int64_t max_queue_us = 0;  // longest wait among its rows, admission to start
   int64_t compute_us = 0;    // the forward, input building to outputs back
+  int32_t core_slots = 1;    // instances' cores it ran on (ModelInput::core_slots)
   absl::StatusCode code = absl::StatusCode::kOk;  // kInternal if it failed
 };
 

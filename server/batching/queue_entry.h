@@ -34,6 +34,7 @@ using LengthBuckets = std::map<int32_t, std::deque<QueueEntry>>;
 struct Batch {
   std::vector<QueueEntry> entries;  // its rows, longest first
   absl::Time started;               // when it was cut
+  int64_t left_waiting = 0;         // sequences still queued after the cut
 };
 
 }  // namespace securebert::batching

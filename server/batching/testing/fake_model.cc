@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "batching/postprocess.h"
 
@@ -62,6 +63,22 @@ std::vector<SeenBatch> BatchLog::batches() {
   return batches_;
 }
 
+void BatchLog::EnterSlots(int32_t slots) {
+  absl::MutexLock lock(&mu_);
+  slots_in_use_ += slots;
+  max_slots_in_use_ = std::max(max_slots_in_use_, slots_in_use_);
+}
+
+void BatchLog::LeaveSlots(int32_t slots) {
+  absl::MutexLock lock(&mu_);
+  slots_in_use_ -= slots;
+}
+
+int32_t BatchLog::max_slots_in_use() {
+  absl::MutexLock lock(&mu_);
+  return max_slots_in_use_;
+}
+
 FakeModel::FakeModel(const FakeModelOptions& options)
     : options_(options),
       spec_{"fake/securebert", options.hidden_size, 2, options.vocab_size,
@@ -95,6 +112,10 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
   // Recorded before the gate, so that a test that saw a forward enter the
   // gate also sees it in the log.
   Record(input);
+  if (options_.log != nullptr) options_.log->EnterSlots(input.core_slots);
+  absl::Cleanup leave = [&] {
+    if (options_.log != nullptr) options_.log->LeaveSlots(input.core_slots);
+  };
   if (options_.gate != nullptr) options_.gate->Pass();
   const int32_t width = spec_.hidden_size;
   ModelOutput output;
@@ -149,6 +170,7 @@ void FakeModel::Record(const ModelInput& input) {
   seen.lm_rows = static_cast<int32_t>(input.lm_rows.size());
   seen.top_k = input.top_k;
   seen.on_bound_thread = bound_thread_ == std::this_thread::get_id();
+  seen.core_slots = input.core_slots;
   options_.log->Add(std::move(seen));
 }
 

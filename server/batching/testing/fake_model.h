@@ -54,6 +54,7 @@ struct SeenBatch {
   int32_t lm_rows = 0;           // ModelInput::lm_rows.size()
   int32_t top_k = 0;             // ModelInput::top_k
   bool on_bound_thread = false;  // ran on the BindToCurrentThread thread
+  int32_t core_slots = 1;        // ModelInput::core_slots
 };
 
 // Every forward of every FakeModel sharing it, in order.
@@ -61,10 +62,18 @@ class BatchLog {
  public:
   void Add(SeenBatch batch) ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<SeenBatch> batches() ABSL_LOCKS_EXCLUDED(mu_);
+  // Core slots of forwards running now: FakeModel enters a forward's
+  // ModelInput::core_slots when it starts and leaves them when it returns.
+  void EnterSlots(int32_t slots) ABSL_LOCKS_EXCLUDED(mu_);
+  void LeaveSlots(int32_t slots) ABSL_LOCKS_EXCLUDED(mu_);
+  // The most core slots forwards held at once so far.
+  int32_t max_slots_in_use() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   absl::Mutex mu_;
   std::vector<SeenBatch> batches_ ABSL_GUARDED_BY(mu_);
+  int32_t slots_in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int32_t max_slots_in_use_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 struct FakeModelOptions {
