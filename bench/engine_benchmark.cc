@@ -7,8 +7,11 @@
 //            concurrent forward per core with one thread each; the best batch
 //            size and arrangement is "raw best".
 //   engine   the Engine with its default split (one instance per core, one
-//            thread each) under a closed loop of --submitters threads, each
+//            thread each, idle cores lent to a lone batch) and default
+//            options under a closed loop of --submitters threads, each
 //            submitting one text at a time from the same mix.
+//
+// Both sides run with the server's malloc tuning unless --notune_malloc.
 //
 // Prints a Markdown table and a JSON line with the ratio engine / raw best
 // and the engine's padding efficiency. Figures, not assertions.
@@ -25,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "batching/engine.h"
 #include "bench/token_mix.h"
+#include "model/host_allocator.h"
 #include "model/torch_model.h"
 #include "nlohmann/json.hpp"
 
@@ -35,6 +39,9 @@ ABSL_FLAG(int32_t, max_tokens, 256, "Longest text, tokens.");
 ABSL_FLAG(int32_t, submitters, 16, "Closed-loop submitter threads for the engine.");
 ABSL_FLAG(std::string, batch_sizes, "1,4,8,16", "Static batch sizes to try for the raw model.");
 ABSL_FLAG(int32_t, cores, 0, "Cores to use; 0: all.");
+ABSL_FLAG(bool, tune_malloc, true,
+          "Tune glibc malloc as securebert-server does (model/host_allocator.h); applies to "
+          "the raw model and the engine alike.");
 
 namespace {
 
@@ -138,6 +145,9 @@ EngineFigures RunEngine(const std::shared_ptr<TorchModel>& model, const Mix& mix
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_tune_malloc)) {
+    if (auto s = securebert::model::TuneHostAllocator(); !s.ok()) std::cerr << s << "\n";
+  }
   const int cores = absl::GetFlag(FLAGS_cores) > 0
                         ? absl::GetFlag(FLAGS_cores)
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

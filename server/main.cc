@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "model/host_allocator.h"
 #include "service/logging.h"
 #include "service/server.h"
 
@@ -29,8 +30,15 @@ ABSL_FLAG(int32_t, intra_op_threads, 0,
           "LibTorch threads per model instance; 0: cores / instances.");
 ABSL_FLAG(int32_t, instances, 0,
           "Model instances (each with its own batch worker); 0: one per core on CPU, 1 on CUDA.");
-ABSL_FLAG(int32_t, max_batch_tokens, 16384,
-          "Token budget of one batch, counted padded (longest x rows); >= max_input_tokens.");
+ABSL_FLAG(int32_t, max_batch_tokens, 0,
+          "Token budget of one batch, counted padded (longest x rows); >= max_input_tokens. "
+          "0: 1024 on CPU, 16384 on CUDA.");
+ABSL_FLAG(bool, lend_idle_cores, true,
+          "A batch cut while nothing else waits also runs on idle instances' cores (a lone "
+          "request uses every core); they come back when its forward ends.");
+ABSL_FLAG(bool, tune_malloc, true,
+          "Keep activation-sized blocks (up to 32 MiB) in glibc's heap for reuse instead of "
+          "mapping and faulting them in on every forward.");
 ABSL_FLAG(int32_t, max_batch_size, 32, "Most sequences in one batch.");
 ABSL_FLAG(int64_t, max_queue_delay_us, 0,
           "How long a free worker waits for a fuller batch, from the oldest entry (us).");
@@ -84,25 +92,26 @@ absl::Status Validate(const ServerOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, " must be positive"));
   };
   for (const auto& [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{
-           {"max_batch_tokens", o.engine.max_batch_tokens},
            {"max_batch_size", o.engine.max_batch_size},
            {"max_concurrent_requests", o.engine.max_concurrent_requests},
            {"max_client_batch_size", o.service.limits.max_client_batch_size},
            {"max_message_bytes", o.max_message_bytes}}) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
-  if (o.instances < 0 || o.intra_op_threads < 0 || o.tokenizer_threads < 0 ||
+  if (o.engine.max_batch_tokens < 0 || o.instances < 0 || o.intra_op_threads < 0 ||
+      o.tokenizer_threads < 0 ||
       o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 || o.shutdown_grace_s < 0 ||
       o.shutdown_linger_ms < 0) {
     return absl::InvalidArgumentError(
-        "--instances, --intra_op_threads, --tokenizer_threads, --max_input_tokens, "
-        "--max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms must not be "
+        "--max_batch_tokens, --instances, --intra_op_threads, --tokenizer_threads, "
+        "--max_input_tokens, --max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms must not be "
         "negative");
   }
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
   }
-  if (o.max_input_tokens > 0 && o.engine.max_batch_tokens < o.max_input_tokens) {
+  if (o.max_input_tokens > 0 && o.engine.max_batch_tokens > 0 &&
+      o.engine.max_batch_tokens < o.max_input_tokens) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max_batch_tokens=", o.engine.max_batch_tokens, " is below --max_input_tokens=",
         o.max_input_tokens, ": the longest input could never be batched"));
@@ -126,6 +135,7 @@ ServerOptions OptionsFromFlags() {
   o.tokenizer_threads = absl::GetFlag(FLAGS_tokenizer_threads);
   o.engine.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   o.engine.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  o.engine.lend_idle_cores = absl::GetFlag(FLAGS_lend_idle_cores);
   o.engine.max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
   o.engine.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
   o.service.limits.max_client_batch_size = absl::GetFlag(FLAGS_max_client_batch_size);
@@ -192,6 +202,12 @@ int main(int argc, char** argv) {
   if (absl::Status s = Validate(options); !s.ok()) {
     spdlog::error("invalid configuration: {}", std::string(s.message()));
     return kExitUsage;
+  }
+
+  if (absl::GetFlag(FLAGS_tune_malloc)) {
+    if (absl::Status s = securebert::model::TuneHostAllocator(); !s.ok()) {
+      spdlog::warn("malloc left at its defaults: {}", std::string(s.message()));
+    }
   }
 
   absl::Notification stop;

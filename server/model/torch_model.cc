@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,8 @@ struct TorchModel::Modules {
   torch::jit::Module lm_head;  // [N, H] -> [N, V]
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat;
+  bool tied_embedding = false;  // lm_head's decoder uses encoder's embedding
+  int64_t weight_bytes = 0;     // distinct parameter storage, both modules
 };
 
 namespace {
@@ -143,6 +147,43 @@ absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder,
   return absl::OkStatus();
 }
 
+// The LM head's decoder weight is the word-embedding matrix (tied, as in
+// Hugging Face's RobertaForMaskedLM), but each TorchScript file stores its own
+// copy: 50,265 x 768 floats = 154 MB twice. When the two are equal, point the
+// LM head at the encoder's tensor and drop its copy. Returns whether it did.
+bool ShareTiedEmbedding(torch::jit::Module& encoder, torch::jit::Module& lm_head) {
+  constexpr const char* kEmbedding = "embeddings.word_embeddings.weight";
+  constexpr const char* kDecoder = "decoder.weight";
+  std::optional<torch::Tensor> embedding, decoder;
+  for (const auto& p : encoder.named_parameters()) {
+    if (p.name == kEmbedding) embedding = p.value;
+  }
+  for (const auto& p : lm_head.named_parameters()) {
+    if (p.name == kDecoder) decoder = p.value;
+  }
+  if (!embedding || !decoder || !embedding->sizes().equals(decoder->sizes()) ||
+      embedding->scalar_type() != decoder->scalar_type() ||
+      embedding->device() != decoder->device() || !torch::equal(*embedding, *decoder)) {
+    return false;
+  }
+  lm_head.attr("decoder").toModule().register_parameter("weight", *embedding,
+                                                        /*is_buffer=*/false);
+  return true;
+}
+
+// Bytes of the distinct tensors behind the modules' parameters.
+int64_t DistinctWeightBytes(const std::vector<const torch::jit::Module*>& modules) {
+  std::set<const void*> seen;
+  int64_t bytes = 0;
+  for (const torch::jit::Module* module : modules) {
+    for (const auto& p : module->named_parameters()) {
+      const void* storage = p.value.storage().data();
+      if (seen.insert(storage).second) bytes += static_cast<int64_t>(p.value.storage().nbytes());
+    }
+  }
+  return bytes;
+}
+
 // Wraps a host vector as a [rows, cols] tensor on `device`. On CUDA the data
 // is staged in pinned memory and copied without blocking the host.
 torch::Tensor ToDevice(const std::vector<int64_t>& data, int64_t rows, int64_t cols,
@@ -163,14 +204,24 @@ class TorchModelInstance : public batching::Model {
   TorchModelInstance(std::shared_ptr<TorchModel> model, int32_t intra_op_threads)
       : model_(std::move(model)), intra_op_threads_(intra_op_threads) {}
   const batching::ModelSpec& spec() const override { return model_->spec(); }
-  void BindToCurrentThread() override { SetThreadIntraOpThreads(intra_op_threads_); }
+  void BindToCurrentThread() override { UseThreads(intra_op_threads_); }
   absl::StatusOr<batching::ModelOutput> Forward(const batching::ModelInput& input) override {
+    // Lent cores (ModelInput::core_slots) widen this forward; the count is
+    // per thread, so other instances' forwards keep theirs.
+    UseThreads(intra_op_threads_ * std::max(1, input.core_slots));
     return model_->Forward(input);
   }
 
  private:
+  void UseThreads(int32_t threads) {
+    if (threads == current_threads_) return;
+    SetThreadIntraOpThreads(threads);
+    current_threads_ = threads;
+  }
+
   const std::shared_ptr<TorchModel> model_;
   const int32_t intra_op_threads_;
+  int32_t current_threads_ = 0;  // used only on the driving thread
 };
 
 absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpec& spec) {
@@ -195,7 +246,12 @@ absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpe
 
 }  // namespace
 
-void SetThreadIntraOpThreads(int32_t threads) { at::set_num_threads(std::max(1, threads)); }
+void SetThreadIntraOpThreads(int32_t threads) {
+  // LibTorch sets a thread's count from the process-wide one on the thread's
+  // first parallel region; do that first so it cannot undo this setting.
+  at::internal::lazy_init_num_threads();
+  at::set_num_threads(std::max(1, threads));
+}
 
 TorchModel::TorchModel(ModelManifest manifest, batching::ModelSpec spec,
                        std::unique_ptr<Modules> modules)
@@ -224,6 +280,8 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
       LoadModule(*manifest, manifest->lm_head_file, *device, *dtype);
   if (!lm_head.ok()) return lm_head.status();
   modules->lm_head = *std::move(lm_head);
+  modules->tied_embedding = ShareTiedEmbedding(modules->encoder, modules->lm_head);
+  modules->weight_bytes = DistinctWeightBytes({&modules->encoder, &modules->lm_head});
   if (absl::Status s = Probe(*manifest, modules->encoder, modules->lm_head, modules->device); !s.ok()) return s;
 
   batching::ModelSpec spec;
@@ -238,6 +296,10 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
   return std::shared_ptr<TorchModel>(
       new TorchModel(*std::move(manifest), std::move(spec), std::move(modules)));
 }
+
+int64_t TorchModel::weight_bytes() const { return modules_->weight_bytes; }
+
+bool TorchModel::shares_tied_embedding() const { return modules_->tied_embedding; }
 
 std::unique_ptr<batching::Model> TorchModel::NewInstance(int32_t intra_op_threads) {
   return std::make_unique<TorchModelInstance>(shared_from_this(), intra_op_threads);

@@ -50,6 +50,13 @@ class TorchModel : public std::enable_shared_from_this<TorchModel> {
   const ModelManifest& manifest() const { return manifest_; }
   const batching::ModelSpec& spec() const { return spec_; }
 
+  // Bytes of the weights held, each tensor counted once (the tied word
+  // embedding is held once when shared).
+  int64_t weight_bytes() const;
+  // Whether the LM head's decoder weight was found equal to the encoder's
+  // word embedding and now shares it instead of holding a copy.
+  bool shares_tied_embedding() const;
+
   // A model instance for one engine worker, sharing these weights; its
   // worker runs with `intra_op_threads` LibTorch threads (>= 1).
   std::unique_ptr<batching::Model> NewInstance(int32_t intra_op_threads);

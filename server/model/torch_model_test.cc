@@ -162,6 +162,18 @@ TEST_F(TorchModelTest, InstancesShareWeightsAndRunTheSameModel) {
   EXPECT_EQ(&instance->spec(), &model_->spec());
 }
 
+TEST_F(TorchModelTest, TiedWordEmbeddingIsHeldOnce) {
+  // encoder.pt and lm_head.pt each store the word-embedding matrix; loaded,
+  // the LM head uses the encoder's, so the weights come to less than the two
+  // files minus one copy (the goldens tests check the LM head still agrees).
+  EXPECT_TRUE(model_->shares_tied_embedding());
+  const auto& m = model_->manifest();
+  const int64_t embedding = int64_t{m.vocab_size} * m.hidden_size * 4;
+  const int64_t files = m.files.at(m.encoder_file).bytes + m.files.at(m.lm_head_file).bytes;
+  EXPECT_LT(model_->weight_bytes(), files - embedding);
+  EXPECT_GT(model_->weight_bytes(), embedding);
+}
+
 TEST_F(TorchModelTest, MalformedBatchIsAnError) {
   batching::ModelInput in = MakeBatch({cases_[0]}, 1);
   in.input_ids.pop_back();

@@ -113,9 +113,12 @@ absl::Status Server::LoadAndServe() {
   s.tokenizer = *std::move(tok);
   const batching::ModelSpec& spec = s.model->spec();
   const model::ModelManifest& manifest = s.model->manifest();
-  spdlog::info("model loaded in {:.1f}s: id={} layers={} hidden={} vocab={} device={} dtype={}",
+  spdlog::info("model loaded in {:.1f}s: id={} layers={} hidden={} vocab={} device={} dtype={} "
+               "weights={:.0f} MB{}",
                absl::ToDoubleSeconds(absl::Now() - load_start), spec.model_id, spec.num_layers,
-               spec.hidden_size, spec.vocab_size, spec.device, spec.dtype);
+               spec.hidden_size, spec.vocab_size, spec.device, spec.dtype,
+               static_cast<double>(s.model->weight_bytes()) / 1e6,
+               s.model->shares_tied_embedding() ? " (tied word embedding held once)" : "");
   if (manifest.random_weights) {
     spdlog::warn("model {} has RANDOM weights ({}): a demo/test model whose embeddings and "
                  "predictions are meaningless", spec.model_id, manifest.source);
@@ -136,11 +139,12 @@ absl::Status Server::LoadAndServe() {
       batching::Engine::Create(o.engine, std::move(instances), &s.metrics);
   if (!engine.ok()) return engine.status();
   s.engine = *std::move(engine);
-  spdlog::info("engine: instances={} intra_op_threads={} max_batch_tokens={} "
+  o.engine = s.engine->options();  // automatic settings resolved
+  spdlog::info("engine: instances={} intra_op_threads={} lend_idle_cores={} max_batch_tokens={} "
                "max_batch_size={} max_queue_delay_us={} max_concurrent_requests={}",
-               o.instances, o.intra_op_threads, o.engine.max_batch_tokens,
-               o.engine.max_batch_size, o.engine.max_queue_delay_us,
-               o.engine.max_concurrent_requests);
+               o.instances, o.intra_op_threads, o.engine.lend_idle_cores,
+               o.engine.max_batch_tokens, o.engine.max_batch_size,
+               o.engine.max_queue_delay_us, o.engine.max_concurrent_requests);
   const absl::Time warm_start = absl::Now();
   if (absl::Status w = s.engine->Warmup(); !w.ok()) return w;
   spdlog::info("warm-up done in {:.1f}s", absl::ToDoubleSeconds(absl::Now() - warm_start));
