@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "batching/engine.h"
 #include "bench/token_mix.h"
+#include "model/blas_kernel.h"
 #include "model/host_allocator.h"
 #include "model/torch_model.h"
 #include "nlohmann/json.hpp"
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_tune_malloc)) {
     if (auto s = securebert::model::TuneHostAllocator(); !s.ok()) std::cerr << s << "\n";
   }
+  std::cerr << "blas: " << securebert::model::DescribeBlasKernel() << "\n";
   const int cores = absl::GetFlag(FLAGS_cores) > 0
                         ? absl::GetFlag(FLAGS_cores)
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

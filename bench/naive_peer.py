@@ -16,6 +16,10 @@ Modes:
            so the workers' forwards run in parallel, one per core, and extra
            requests wait in the executor's queue. One process keeps a single
            copy of the weights (one process per core would need one each).
+  expert   tuned, plus the malloc tuning securebert-server applies to
+           itself (server/model/host_allocator.h), as glibc's MALLOC_*_
+           variables. Not what the model card's user writes: it shows what
+           is left of the server's margin once a peer knows that trick too.
 
 Implements Embed (every pooling, normalize, truncation), EmbedStream,
 PredictMask, Tokenize and GetModelInfo. Listens on 127.0.0.1 only and prints
@@ -38,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model_dir", required=True, help="exported model directory")
-    parser.add_argument("--mode", choices=["default", "tuned"], default="default")
+    parser.add_argument("--mode", choices=["default", "tuned", "expert"], default="default")
     parser.add_argument("--port", type=int, default=0, help="127.0.0.1 port; 0: any free one")
     parser.add_argument("--workers", type=int, default=0,
                         help="tuned mode: gRPC worker threads; 0: one per core")
@@ -47,13 +51,24 @@ def parse_args():
     return parser.parse_args()
 
 
+def expert_environment() -> dict:
+    """securebert-server's malloc settings as glibc variables (read at process start)."""
+    return {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(512 << 20),
+            "MALLOC_TOP_PAD_": str(64 << 20)}
+
+
 def main():
     args = parse_args()
+    if args.mode == "expert":
+        wanted = expert_environment()
+        if any(os.environ.get(name) != value for name, value in wanted.items()):
+            # glibc reads these when the process starts: start again.
+            os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **wanted})
     cores = os.cpu_count() or 1
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         # Before torch is imported: one thread per forward when tuned, torch's
         # own default (one per core) otherwise, whatever the caller's environment.
-        if args.mode == "tuned":
+        if args.mode in ("tuned", "expert"):
             os.environ[name] = "1"
         else:
             os.environ.pop(name, None)
@@ -63,7 +78,7 @@ def main():
     from securebert.v1 import securebert_pb2_grpc  # pylint: disable=import-outside-toplevel
     from naive_servicer import NaiveServicer, PeerModel  # pylint: disable=import-outside-toplevel
 
-    if args.mode == "tuned":
+    if args.mode in ("tuned", "expert"):
         torch.set_num_threads(1)
         executor = futures.ThreadPoolExecutor(max_workers=args.workers or cores)
     else:

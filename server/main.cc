@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "model/blas_kernel.h"
 #include "model/host_allocator.h"
 #include "service/logging.h"
 #include "service/server.h"
@@ -204,10 +205,16 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  bool malloc_tuned = false;
   if (absl::GetFlag(FLAGS_tune_malloc)) {
-    if (absl::Status s = securebert::model::TuneHostAllocator(); !s.ok()) {
-      spdlog::warn("malloc left at its defaults: {}", std::string(s.message()));
-    }
+    absl::Status s = securebert::model::TuneHostAllocator();
+    malloc_tuned = s.ok();
+    if (!s.ok()) spdlog::warn("malloc left at its defaults: {}", std::string(s.message()));
+  }
+  spdlog::info("cpu: blas={} malloc={}", securebert::model::DescribeBlasKernel(),
+               malloc_tuned ? "tuned (activations reused from the heap)" : "glibc defaults");
+  if (const std::string warning = securebert::model::SlowBlasKernelWarning(); !warning.empty()) {
+    spdlog::warn("{}", warning);
   }
 
   absl::Notification stop;

@@ -34,7 +34,8 @@ class BenchConfig:
     def full() -> "BenchConfig":
         return BenchConfig(mode="full", model="base", concurrencies=[1, 4, 16, 64],
                            duration_s=20.0, warmup_per_slot=1, engine_texts=48,
-                           engine_batch_sizes="1,8,16", naive_modes=["default", "tuned"],
+                           engine_batch_sizes="1,8,16",
+                           naive_modes=["default", "tuned", "expert"],
                            naive_concurrency=16, naive_default_deadline_ms=40000,
                            tokenizer_min_time_s=0.5, step_timeout_s=900.0)
 

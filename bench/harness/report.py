@@ -41,6 +41,8 @@ def compute_ratios(results: dict) -> dict:
         "server_over_naive_tuned": _ratio(at.get("tokens_per_s"), tuned.get("tokens_per_s")),
         "server_over_naive_default": _ratio(at.get("tokens_per_s"),
                                             naive.get("default", {}).get("tokens_per_s")),
+        "server_over_naive_expert": _ratio(at.get("tokens_per_s"),
+                                           naive.get("expert", {}).get("tokens_per_s")),
         "naive_tuned_over_raw_best": _ratio(tuned.get("tokens_per_s"), raw["best_tokens_per_s"]),
         "p50_lower_than_naive_tuned": (at["p50_ms"] < tuned["p50_ms"]) if at and tuned else None,
         "p99_lower_than_naive_tuned": (at["p99_ms"] < tuned["p99_ms"]) if at and tuned else None,
@@ -101,7 +103,9 @@ def markdown(results: dict) -> str:
               f"{ratios['targets']['server_over_naive_tuned >= 1.3']}; lower p50 and p99: "
               f"{ratios['targets']['p50 and p99 below naive tuned']} |",
               f"| server / naive default at c={c} | "
-              f"{_fmt(ratios['server_over_naive_default'], '{:.1f}')} | - |",
+              f"{_fmt(ratios['server_over_naive_default'], '{:.2f}')} | - |",
+              f"| server / naive expert (tuned + the server's malloc settings) at c={c} | "
+              f"{_fmt(ratios.get('server_over_naive_expert'), '{:.2f}')} | - |",
               f"| padding efficiency at c={c} | {_fmt(ratios['padding_efficiency'], '{:.3f}')} "
               f"| >= 0.9: {ratios['targets']['padding_efficiency >= 0.9']} |",
               f"| raw single forward (batch 1, faster arrangement, at the load's mean length) | "

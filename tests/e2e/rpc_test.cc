@@ -173,6 +173,13 @@ TEST_F(RpcTest, EmbedStreamAnswersInOrder) {
   }
 }
 
+TEST_F(RpcTest, StartUpLogNamesTheBlasKernelAndTheAllocator) {
+  const std::string log = server_->Log();
+  EXPECT_NE(log.find("cpu: blas=OpenBLAS "), std::string::npos) << log;
+  EXPECT_NE(log.find("malloc=tuned"), std::string::npos) << log;
+  EXPECT_NE(log.find("(tied word embedding held once)"), std::string::npos) << log;
+}
+
 TEST_F(RpcTest, ModelInfo) {
   auto info = client_->GetModelInfo();
   ASSERT_TRUE(info.ok()) << info.status();
