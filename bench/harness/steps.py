@@ -38,7 +38,10 @@ def _level_summary(load: dict, efficiency) -> dict:
             "mean_tokens_per_request": load["tokens"] / max(1, load["ok"]),
             "p50_ms": load["latency_ms"]["p50"], "p99_ms": load["latency_ms"]["p99"],
             "mean_ms": load["latency_ms"]["mean"], "padding_efficiency": efficiency,
-            "status_codes": load["status_codes"]}
+            "status_codes": load["status_codes"],
+            # Latency minus the server's own forward for the same requests
+            # (None where the answers do not carry Timing, as the naive peer's).
+            "outside_model_p50_ms": (load.get("outside_model_ms") or {}).get("p50")}
 
 
 def server_sweep(ctx: Context) -> dict:

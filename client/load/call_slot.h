@@ -44,10 +44,13 @@ class SlotListener {
  public:
   virtual ~SlotListener() = default;
   // Called once per started request, from a gRPC thread, when it finished;
-  // `tokens` is what the answer covered (0 on failure). The slot is idle
-  // again: the listener may Start it from inside this call.
+  // `tokens` is what the answer covered (0 on failure); `model_time` is the
+  // server's model forward for it (Timing.inference_us of Embed and
+  // PredictMask answers), zero where the answer does not say. The slot is
+  // idle again: the listener may Start it from inside this call.
   virtual void OnRequestDone(CallSlot* slot, absl::Time intended_start,
-                             const absl::Status& status, int64_t tokens) = 0;
+                             const absl::Status& status, int64_t tokens,
+                             absl::Duration model_time) = 0;
 };
 
 // What every slot of one run shares; all pointers outlive the slots.

@@ -62,6 +62,13 @@ std::string FormatReportText(const LoadReport& report) {
                                      {"90", l.p90}, {"95", l.p95}, {"99", l.p99}}) {
     absl::StrAppendFormat(&out, "  %s %% in %.2f ms\n", label, Ms(value));
   }
+  if (s.with_model_time > 0) {
+    const LatencySummary& o = s.outside_model;
+    absl::StrAppendFormat(&out,
+                          "\nOutside the model forward (latency minus the server's forward, "
+                          "%d requests):\n  mean %.2f ms, p50 %.2f ms, p99 %.2f ms\n",
+                          s.with_model_time, Ms(o.mean), Ms(o.p50), Ms(o.p99));
+  }
   absl::StrAppendFormat(&out, "\nStatus code distribution:\n");
   for (const auto& [code, count] : s.codes) {
     absl::StrAppendFormat(&out, "  [%s]\t%d responses\n", code, count);
@@ -99,6 +106,15 @@ std::string FormatReportJson(const LoadReport& report) {
        {{"min", Ms(l.min)}, {"mean", Ms(l.mean)}, {"p50", Ms(l.p50)}, {"p90", Ms(l.p90)},
         {"p95", Ms(l.p95)}, {"p99", Ms(l.p99)}, {"max", Ms(l.max)}}},
   };
+  // Latency minus the server's model forward (Timing.inference_us), over the
+  // OK answers that carry it; null for calls whose answers do not.
+  json["outside_model_ms"] = nullptr;
+  if (s.with_model_time > 0) {
+    const LatencySummary& o = s.outside_model;
+    json["outside_model_ms"] = {{"requests", s.with_model_time}, {"min", Ms(o.min)},
+                                {"mean", Ms(o.mean)}, {"p50", Ms(o.p50)}, {"p90", Ms(o.p90)},
+                                {"p99", Ms(o.p99)}, {"max", Ms(o.max)}};
+  }
   json["histogram"] = nlohmann::json::array();
   for (const HistogramBucket& bucket : s.histogram) {
     json["histogram"].push_back({{"upper_ms", Ms(bucket.upper)}, {"count", bucket.count}});

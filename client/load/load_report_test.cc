@@ -11,7 +11,9 @@ using ::testing::HasSubstr;
 
 LoadReport Report() {
   LoadStats stats;
-  for (int ms = 1; ms <= 10; ++ms) stats.Record(absl::Milliseconds(ms), absl::OkStatus(), 100);
+  for (int ms = 1; ms <= 10; ++ms) {
+    stats.Record(absl::Milliseconds(ms), absl::OkStatus(), 100, absl::Microseconds(500));
+  }
   stats.Record(absl::Milliseconds(20), absl::UnavailableError("draining"), 0);
   LoadReport report;
   report.call = "embed";
@@ -39,6 +41,8 @@ TEST(LoadReportTest, JsonHasTheSummary) {
   EXPECT_EQ(json["status_codes"]["OK"], 10);
   EXPECT_EQ(json["status_codes"]["UNAVAILABLE"], 1);
   EXPECT_EQ(json["error_samples"][0]["message"], "draining");
+  EXPECT_EQ(json["outside_model_ms"]["requests"], 10);
+  EXPECT_DOUBLE_EQ(json["outside_model_ms"]["p50"].get<double>(), 4.5);
   int64_t in_histogram = 0;
   for (const auto& bucket : json["histogram"]) in_histogram += bucket["count"].get<int64_t>();
   EXPECT_EQ(in_histogram, 11);

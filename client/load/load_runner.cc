@@ -141,14 +141,15 @@ void LoadRunner::PaceOpenLoop() {
 }
 
 void LoadRunner::OnRequestDone(CallSlot* slot, absl::Time intended_start,
-                               const absl::Status& status, int64_t tokens) {
+                               const absl::Status& status, int64_t tokens,
+                               absl::Duration model_time) {
   const absl::Time now = absl::Now();
   bool again = false;
   int64_t next = 0;
   {
     absl::MutexLock lock(&mu_);
     // Recorded before in_flight_ drops, so that a finished phase has all.
-    stats_->Record(now - intended_start, status, tokens);
+    stats_->Record(now - intended_start, status, tokens, model_time);
     --in_flight_;
     last_answer_ = std::max(last_answer_, now);
     if (options_.rps > 0) {

@@ -31,13 +31,15 @@ std::vector<HistogramBucket> MakeHistogram(const std::vector<absl::Duration>& so
 
 LoadStats::LoadStats(const Options& options) : options_(options) {}
 
-void LoadStats::Record(absl::Duration latency, const absl::Status& status, int64_t tokens) {
+void LoadStats::Record(absl::Duration latency, const absl::Status& status, int64_t tokens,
+                       absl::Duration model_time) {
   absl::MutexLock lock(&mu_);
   latencies_.push_back(latency);
   ++codes_[StatusCodeName(status.code())];
   if (status.ok()) {
     ++ok_;
     tokens_ += tokens;
+    if (model_time > absl::ZeroDuration()) outside_model_.push_back(latency - model_time);
     return;
   }
   for (ErrorSample& sample : error_samples_) {
@@ -68,30 +70,41 @@ absl::Duration LoadStats::Percentile(const std::vector<absl::Duration>& sorted,
   return sorted[index];
 }
 
+LatencySummary LoadStats::SummarizeLatencies(std::vector<absl::Duration> values) {
+  LatencySummary out;
+  if (values.empty()) return out;
+  std::sort(values.begin(), values.end());
+  absl::Duration total;
+  for (absl::Duration value : values) total += value;
+  out.min = values.front();
+  out.max = values.back();
+  out.mean = total / static_cast<int64_t>(values.size());
+  out.p50 = Percentile(values, 50);
+  out.p90 = Percentile(values, 90);
+  out.p95 = Percentile(values, 95);
+  out.p99 = Percentile(values, 99);
+  return out;
+}
+
 StatsSummary LoadStats::Summarize() const {
   StatsSummary summary;
   std::vector<absl::Duration> sorted;
+  std::vector<absl::Duration> outside;
   {
     absl::MutexLock lock(&mu_);
     sorted = latencies_;
+    outside = outside_model_;
     summary.ok = ok_;
     summary.tokens = tokens_;
     summary.codes = codes_;
     summary.errors = error_samples_;
   }
   summary.count = static_cast<int64_t>(sorted.size());
+  summary.with_model_time = static_cast<int64_t>(outside.size());
+  if (!outside.empty()) summary.outside_model = SummarizeLatencies(std::move(outside));
   if (sorted.empty()) return summary;
   std::sort(sorted.begin(), sorted.end());
-  absl::Duration total;
-  for (absl::Duration latency : sorted) total += latency;
-  LatencySummary& latency = summary.latency;
-  latency.min = sorted.front();
-  latency.max = sorted.back();
-  latency.mean = total / summary.count;
-  latency.p50 = Percentile(sorted, 50);
-  latency.p90 = Percentile(sorted, 90);
-  latency.p95 = Percentile(sorted, 95);
-  latency.p99 = Percentile(sorted, 99);
+  summary.latency = SummarizeLatencies(sorted);
   summary.histogram = MakeHistogram(sorted, options_.histogram_buckets);
   return summary;
 }

@@ -67,6 +67,11 @@ struct StatsSummary {
   LatencySummary latency;
   // Equal-width buckets from min to max; empty when count is 0.
   std::vector<HistogramBucket> histogram;
+  // OK requests whose answer carried the server's model forward time, and
+  // their latency minus that time: what serving added around the model
+  // (network, gRPC, tokenization, queueing, the client). All zero when none.
+  int64_t with_model_time = 0;
+  LatencySummary outside_model;
   // Requests per status code name ("OK", "UNAVAILABLE", ...).
   std::map<std::string, int64_t> codes;
   // The first distinct (code, message) pairs of failures, in first-seen
@@ -86,9 +91,10 @@ class LoadStats {
   LoadStats() : LoadStats(Options()) {}
   explicit LoadStats(const Options& options);
 
-  // Adds one answered request. `tokens` counts only when `status` is OK.
-  void Record(absl::Duration latency, const absl::Status& status, int64_t tokens)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds one answered request. `tokens` counts only when `status` is OK;
+  // `model_time` (the server's forward for it; zero: unknown) only then too.
+  void Record(absl::Duration latency, const absl::Status& status, int64_t tokens,
+              absl::Duration model_time = absl::ZeroDuration()) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Requests recorded so far, and those that failed.
   int64_t count() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -100,12 +106,17 @@ class LoadStats {
   // `sorted`, which must be sorted ascending and non-empty.
   static absl::Duration Percentile(const std::vector<absl::Duration>& sorted, double percent);
 
+  // Min, mean, nearest-rank percentiles and max of `values` (any order);
+  // all zero when empty.
+  static LatencySummary SummarizeLatencies(std::vector<absl::Duration> values);
+
  private:
   // Constant after construction.
   const Options options_;
 
   mutable absl::Mutex mu_;
   std::vector<absl::Duration> latencies_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Duration> outside_model_ ABSL_GUARDED_BY(mu_);
   int64_t ok_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t tokens_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, int64_t> codes_ ABSL_GUARDED_BY(mu_);

@@ -32,6 +32,22 @@ TEST(LoadStatsTest, ExactPercentilesOfOneToHundred) {
   EXPECT_EQ(summary.latency.mean, absl::Microseconds(50500));
 }
 
+TEST(LoadStatsTest, OutsideTheModelIsLatencyMinusTheServersForward) {
+  LoadStats stats;
+  // Latencies 11..20 ms around forwards of 10 ms: 1..10 ms outside.
+  for (int i = 1; i <= 10; ++i) stats.Record(Ms(10 + i), absl::OkStatus(), 5, Ms(10));
+  // Unknown forward time (Tokenize) and failures do not count there.
+  stats.Record(Ms(3), absl::OkStatus(), 5);
+  stats.Record(Ms(50), absl::UnavailableError("x"), 0, Ms(40));
+  const StatsSummary summary = stats.Summarize();
+  EXPECT_EQ(summary.count, 12);
+  EXPECT_EQ(summary.with_model_time, 10);
+  EXPECT_EQ(summary.outside_model.min, Ms(1));
+  EXPECT_EQ(summary.outside_model.p50, Ms(5));
+  EXPECT_EQ(summary.outside_model.p99, Ms(10));
+  EXPECT_EQ(summary.outside_model.mean, absl::Microseconds(5500));
+}
+
 TEST(LoadStatsTest, NearestRankOnSmallSets) {
   const std::vector<absl::Duration> sorted = {Ms(10), Ms(20), Ms(30), Ms(40)};
   EXPECT_EQ(LoadStats::Percentile(sorted, 50), Ms(20));   // rank 2

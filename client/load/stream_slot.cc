@@ -134,7 +134,8 @@ void StreamSlot::OnAnswer(Stream* stream) {
     ReleaseHold(stream);
     return;
   }
-  context_.listener->OnRequestDone(this, intended_start, absl::OkStatus(), tokens);
+  context_.listener->OnRequestDone(this, intended_start, absl::OkStatus(), tokens,
+                                   absl::ZeroDuration());
 }
 
 void StreamSlot::OnReadFailed(Stream* stream) {
@@ -195,7 +196,7 @@ void StreamSlot::OnStreamDone(Stream* stream, const grpc::Status& grpc_status) {
       status = absl::UnknownError("the stream ended before answering");
     }
     // May Start this slot again, on a new stream.
-    context_.listener->OnRequestDone(this, intended_start, status, 0);
+    context_.listener->OnRequestDone(this, intended_start, status, 0, absl::ZeroDuration());
   }
   finished.reset();  // Destroys `stream` unless EnforceDeadline still holds it.
   absl::MutexLock lock(&mu_);

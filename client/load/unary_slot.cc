@@ -13,6 +13,15 @@ namespace {
 
 using DoneCallback = std::function<void(grpc::Status)>;
 
+// The server's model forward for a request, from the answer's Timing.
+absl::Duration ModelTime(const v1::EmbedResponse& r) {
+  return absl::Microseconds(r.timing().inference_us());
+}
+absl::Duration ModelTime(const v1::PredictMaskResponse& r) {
+  return absl::Microseconds(r.timing().inference_us());
+}
+absl::Duration ModelTime(const v1::TokenizeResponse&) { return absl::ZeroDuration(); }
+
 // One unary RPC, given by what differs between them: how a request is built,
 // which callback-stub method sends it, and the tokens its answer covered.
 //
@@ -50,8 +59,10 @@ class UnarySlot final : public CallSlot {
   void Done(const grpc::Status& grpc_status) {
     const absl::Status status = ToAbslStatus(grpc_status);
     const int64_t tokens = status.ok() ? tokens_(context_, index_, response_) : 0;
+    const absl::Duration model_time =
+        status.ok() ? ModelTime(response_) : absl::ZeroDuration();
     // Last statement: the listener may Start this slot again.
-    context_.listener->OnRequestDone(this, intended_start_, status, tokens);
+    context_.listener->OnRequestDone(this, intended_start_, status, tokens, model_time);
   }
 
   // Constant after construction.

@@ -86,6 +86,17 @@ TEST_F(ClientsTest, LoadGeneratorAnswersEveryRequest) {
     EXPECT_GT(summary.at("tokens_per_s").get<double>(), 0) << call;
     EXPECT_LE(summary.at("latency_ms").at("p50").get<double>(),
               summary.at("latency_ms").at("p99").get<double>());
+    const std::string name = call;
+    if (name == "embed" || name == "predict-mask") {
+      // Every answer carried the server's forward time, and the forward is
+      // part of the latency the client saw.
+      const nlohmann::json& outside = summary.at("outside_model_ms");
+      EXPECT_EQ(outside.at("requests"), 200) << call;
+      EXPECT_GE(outside.at("min").get<double>(), 0.0) << call;
+      EXPECT_LT(outside.at("p50").get<double>(), summary.at("latency_ms").at("p50").get<double>());
+    } else {
+      EXPECT_TRUE(summary.at("outside_model_ms").is_null()) << call;
+    }
   }
 }
 
