@@ -40,6 +40,9 @@ ABSL_FLAG(int32_t, max_tokens, 256, "Longest text, tokens.");
 ABSL_FLAG(int32_t, submitters, 16, "Closed-loop submitter threads for the engine.");
 ABSL_FLAG(std::string, batch_sizes, "1,4,8,16", "Static batch sizes to try for the raw model.");
 ABSL_FLAG(int32_t, cores, 0, "Cores to use; 0: all.");
+ABSL_FLAG(int32_t, max_batch_tokens, 0,
+          "The engine's batch token budget (EngineOptions::max_batch_tokens); 0: the "
+          "server's default for the device.");
 ABSL_FLAG(bool, tune_malloc, true,
           "Tune glibc malloc as securebert-server does (model/host_allocator.h); applies to "
           "the raw model and the engine alike.");
@@ -108,6 +111,7 @@ class PaddingObserver : public securebert::batching::EngineObserver {
 EngineFigures RunEngine(const std::shared_ptr<TorchModel>& model, const Mix& mix, int cores,
                         int submitters) {
   securebert::batching::EngineOptions options;
+  options.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   std::vector<std::unique_ptr<securebert::batching::Model>> instances;
   for (int i = 0; i < cores; ++i) instances.push_back(model->NewInstance(1));
   PaddingObserver observer;
