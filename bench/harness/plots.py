@@ -1,5 +1,6 @@
 """PNG plots of a run: throughput and latency against concurrency (matplotlib, Agg)."""
 
+import itertools
 from pathlib import Path
 from typing import List
 
@@ -10,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-posi
 
 
 def _naive_markers(ax, results: dict, key: str) -> None:
-    for naive, marker in zip(results["naive"], ("v", "^")):
+    # One marker per peer mode, however many modes ran (default, tuned, expert).
+    for naive, marker in zip(results["naive"], itertools.cycle(("v", "^", "D", "P"))):
         ax.scatter([naive["concurrency"]], [naive[key]], marker=marker, s=60,
                    label=f"naive peer ({naive['mode']})")
 
