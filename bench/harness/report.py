@@ -142,4 +142,6 @@ def soak_markdown(soak: dict) -> str:
             f"{soak['baseline']['rss_bytes'] / 1e6:.0f} MB at {soak['baseline']['t_s']:.0f} s -> "
             f"{soak['samples'][-1]['rss_bytes'] / 1e6:.0f} MB, growth "
             f"{100 * soak['rss_growth']:+.2f} % (target <= 5 %: {verdict}); "
+            f"from {soak['half']['t_s']:.0f} s: {100 * soak['second_half_growth']:+.2f} %; "
+            f"peak {soak['peak_rss_bytes'] / 1e6:.0f} MB; "
             f"{soak['load']['tokens_per_s']:.1f} tokens/s, {soak['load']['errors']} errors\n")

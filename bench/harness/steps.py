@@ -132,11 +132,27 @@ def soak(ctx: Context, minutes: float, concurrency: int = 16, sample_every_s: fl
         peak = server.peak_rss_bytes()
     if "load" not in result:
         raise RuntimeError(f"soak load failed; see {ctx.work_dir / 'soak_load.log'}")
-    settled = next((s for s in samples if s["t_s"] >= duration_s / 10), samples[0])
-    growth = (samples[-1]["rss_bytes"] - settled["rss_bytes"]) / settled["rss_bytes"]
     return {"minutes": minutes, "concurrency": concurrency, "samples": samples,
-            "baseline": settled, "rss_growth": growth, "peak_rss_bytes": peak,
+            **soak_growth(samples, duration_s), "peak_rss_bytes": peak,
             "load": _level_summary(result["load"], None)}
+
+
+def soak_growth(samples: list, duration_s: float) -> dict:
+    """RSS growth of a soak's samples ({"t_s", "rss_bytes"}, in time order).
+
+    rss_growth (the target's figure): from the first sample at or after one
+    tenth of the soak to the last. second_half_growth: from the first sample
+    at or after half the soak to the last, which tells a working set still
+    settling (growth early, none late) from a leak (growth throughout).
+    """
+    def growth_from(fraction: float):
+        base = next((s for s in samples if s["t_s"] >= duration_s * fraction), samples[0])
+        return base, (samples[-1]["rss_bytes"] - base["rss_bytes"]) / base["rss_bytes"]
+
+    settled, growth = growth_from(0.1)
+    half, half_growth = growth_from(0.5)
+    return {"baseline": settled, "rss_growth": growth,
+            "half": half, "second_half_growth": half_growth}
 
 
 def model_dir_for(config_model: str, build_dir: Path) -> Path:
