@@ -44,7 +44,7 @@ ABSL_FLAG(int32_t, max_batch_tokens, 0,
           "The engine's batch token budget (EngineOptions::max_batch_tokens); 0: the "
           "server's default for the device.");
 ABSL_FLAG(bool, tune_malloc, true,
-          "Tune glibc malloc as securebert-server does (model/host_allocator.h); applies to "
+          "Tune malloc as securebert-server does (model/host_allocator.h); applies to "
           "the raw model and the engine alike.");
 
 namespace {
@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_tune_malloc)) {
     if (auto s = securebert::model::TuneHostAllocator(); !s.ok()) std::cerr << s << "\n";
   }
-  std::cerr << "blas: " << securebert::model::DescribeBlasKernel() << "\n";
+  std::cerr << "blas: " << securebert::model::DescribeBlasKernel()
+            << ", malloc: " << securebert::model::HostAllocatorName() << "\n";
   const int cores = absl::GetFlag(FLAGS_cores) > 0
                         ? absl::GetFlag(FLAGS_cores)
                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -113,3 +113,16 @@ function(securebert_grpc_proto)
     COMMENT "protoc: Python package for ${rel}")
   add_custom_target(${P_PYTHON_TARGET} ALL DEPENDS ${gen_py})
 endfunction()
+
+# securebert_link_jemalloc(target)
+# Makes jemalloc serve malloc in executable `target` when SECUREBERT_JEMALLOC
+# is on: linked even though no symbol of its own is referenced (malloc and
+# free resolve to it, ahead of glibc's).
+function(securebert_link_jemalloc target)
+  if(SECUREBERT_JEMALLOC)
+    # A link option precedes the objects and libraries, so jemalloc comes
+    # first among the executable's needed libraries.
+    list(JOIN JEMALLOC_LINK_LIBRARIES "," libs)
+    target_link_options(${target} PRIVATE "LINKER:--push-state,--no-as-needed,${libs},--pop-state")
+  endif()
+endfunction()

@@ -13,7 +13,7 @@ PACKAGES=(
   # gRPC and Protobuf, C++ and Python code generators
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   # libraries
-  libspdlog-dev libabsl-dev nlohmann-json3-dev libutf8proc-dev libcpp-httplib-dev
+  libspdlog-dev libabsl-dev nlohmann-json3-dev libutf8proc-dev libcpp-httplib-dev libjemalloc-dev
   # tests, fuzzing and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # Python tools: model export, Python client, benchmark plots

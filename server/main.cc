@@ -38,8 +38,8 @@ ABSL_FLAG(bool, lend_idle_cores, true,
           "A batch cut while nothing else waits also runs on idle instances' cores (a lone "
           "request uses every core); they come back when its forward ends.");
 ABSL_FLAG(bool, tune_malloc, true,
-          "Keep activation-sized blocks (up to 32 MiB) in glibc's heap for reuse instead of "
-          "mapping and faulting them in on every forward.");
+          "Keep freed activation memory mapped for reuse (jemalloc: no page purging; glibc: "
+          "blocks up to 32 MiB from the heap) instead of faulting it in on every forward.");
 ABSL_FLAG(int32_t, max_batch_size, 32, "Most sequences in one batch.");
 ABSL_FLAG(int64_t, max_queue_delay_us, 0,
           "How long a free worker waits for a fuller batch, from the oldest entry (us).");
@@ -211,8 +211,9 @@ int main(int argc, char** argv) {
     malloc_tuned = s.ok();
     if (!s.ok()) spdlog::warn("malloc left at its defaults: {}", std::string(s.message()));
   }
-  spdlog::info("cpu: blas={} malloc={}", securebert::model::DescribeBlasKernel(),
-               malloc_tuned ? "tuned (activations reused from the heap)" : "glibc defaults");
+  spdlog::info("cpu: blas={} malloc={} {}", securebert::model::DescribeBlasKernel(),
+               securebert::model::HostAllocatorName(),
+               malloc_tuned ? "tuned (freed activations kept for reuse)" : "at its defaults");
   if (const std::string warning = securebert::model::SlowBlasKernelWarning(); !warning.empty()) {
     spdlog::warn("{}", warning);
   }
