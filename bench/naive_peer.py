@@ -16,9 +16,9 @@ Modes:
            so the workers' forwards run in parallel, one per core, and extra
            requests wait in the executor's queue. One process keeps a single
            copy of the weights (one process per core would need one each).
-  expert   tuned, plus the malloc tuning securebert-server applies to
-           itself (server/model/host_allocator.h), as glibc's MALLOC_*_
-           variables. Not what the model card's user writes: it shows what
+  expert   tuned, plus the glibc malloc tuning securebert-server applies
+           to itself in a build without jemalloc
+           (server/model/host_allocator.h), as glibc's MALLOC_*_ variables. Not what the model card's user writes: it shows what
            is left of the server's margin once a peer knows that trick too.
 
 Implements Embed (every pooling, normalize, truncation), EmbedStream,
@@ -52,7 +52,7 @@ def parse_args():
 
 
 def expert_environment() -> dict:
-    """securebert-server's malloc settings as glibc variables (read at process start)."""
+    """securebert-server's glibc malloc settings as glibc variables (read at process start)."""
     return {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(512 << 20),
             "MALLOC_TOP_PAD_": str(64 << 20)}
 

@@ -105,7 +105,7 @@ def markdown(results: dict) -> str:
               f"{ratios['targets']['p50 and p99 below naive tuned']} |",
               f"| server / naive default at c={c} | "
               f"{_fmt(ratios['server_over_naive_default'], '{:.2f}')} | - |",
-              f"| server / naive expert (tuned + the server's malloc settings) at c={c} | "
+              f"| server / naive expert (tuned + keep-activations glibc malloc settings) at c={c} | "
               f"{_fmt(ratios.get('server_over_naive_expert'), '{:.2f}')} | - |",
               f"| padding efficiency at c={c} | {_fmt(ratios['padding_efficiency'], '{:.3f}')} "
               f"| >= 0.9: {ratios['targets']['padding_efficiency >= 0.9']} |",
