@@ -18,8 +18,9 @@ Modes:
            copy of the weights (one process per core would need one each).
   expert   tuned, plus the glibc malloc tuning securebert-server applies
            to itself in a build without jemalloc
-           (server/model/host_allocator.h), as glibc's MALLOC_*_ variables. Not what the model card's user writes: it shows what
-           is left of the server's margin once a peer knows that trick too.
+           (server/model/host_allocator.h), as glibc's MALLOC_*_ variables.
+           Not what the model card's user writes: it shows what is left of
+           the server's margin once a peer knows that trick too.
 
 Implements Embed (every pooling, normalize, truncation), EmbedStream,
 PredictMask, Tokenize and GetModelInfo. Listens on 127.0.0.1 only and prints

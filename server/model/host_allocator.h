@@ -8,8 +8,8 @@
 // TuneHostAllocator keeps freed activation memory mapped for reuse, for the
 // allocator the process runs on:
 //
-// - jemalloc (securebert-server and the engine bench link it where CMake
-//   finds it, SECUREBERT_JEMALLOC): page purging off (dirty and muzzy decay
+// - jemalloc (securebert-server and the engine bench link it unless CMake's
+//   SECUREBERT_JEMALLOC is off, as in sanitizer builds): page purging off (dirty and muzzy decay
 //   -1) for every arena, present and future. Memory stays bounded by the
 //   largest working set seen, and that working set holds still in service:
 //   glibc's per-thread arenas fragment under mixed batch shapes, so its RSS

@@ -5,7 +5,6 @@
 #include <sys/types.h>
 
 #include <string>
-#include <thread>
 
 #include "gtest/gtest.h"
 #include "model/host_allocator.h"
