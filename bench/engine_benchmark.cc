@@ -134,8 +134,10 @@ EngineFigures RunEngine(const std::shared_ptr<TorchModel>& model, const Mix& mix
         r.sequences.push_back(mix[i]);
         absl::Notification done;
         auto s = (*engine)->Submit(std::move(r), [&done](auto) { done.Notify(); });
-        if (!s.ok()) std::cerr << s << "\n";
-        else done.WaitForNotification();
+        if (!s.ok())
+          std::cerr << s << "\n";
+        else
+          done.WaitForNotification();
       }
     });
   }
@@ -163,17 +165,21 @@ int main(int argc, char** argv) {
     std::cerr << model.status() << "\n";
     return 1;
   }
-  const Mix mix = securebert::bench::MakeTokenMix(absl::GetFlag(FLAGS_texts),
-                                                  absl::GetFlag(FLAGS_min_tokens),
-                                                  absl::GetFlag(FLAGS_max_tokens), 7);
+  const Mix mix =
+      securebert::bench::MakeTokenMix(absl::GetFlag(FLAGS_texts), absl::GetFlag(FLAGS_min_tokens),
+                                      absl::GetFlag(FLAGS_max_tokens), 7);
   Mix sorted = mix;
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.size() < b.size(); });
   // One untimed pass so that both sides start warm.
-  RawTokensPerSecond(**model, Mix(sorted.begin(), sorted.begin() + std::min<size_t>(8, sorted.size())), 1, cores, 4);
+  RawTokensPerSecond(**model,
+                     Mix(sorted.begin(), sorted.begin() + std::min<size_t>(8, sorted.size())), 1,
+                     cores, 4);
 
-  nlohmann::json report = {{"model_id", (*model)->spec().model_id}, {"cores", cores},
-                           {"texts", mix.size()}, {"tokens", securebert::bench::CountTokens(mix)}};
+  nlohmann::json report = {{"model_id", (*model)->spec().model_id},
+                           {"cores", cores},
+                           {"texts", mix.size()},
+                           {"tokens", securebert::bench::CountTokens(mix)}};
   std::printf("| arrangement | batch | tokens/s |\n|---|---:|---:|\n");
   double best = 0;
   std::string best_name;
@@ -185,8 +191,8 @@ int main(int argc, char** argv) {
     for (auto [workers, threads] : {std::pair{1, cores}, std::pair{cores, 1}}) {
       if (workers == threads && workers == 1 && cores == 1 && batch == 0) continue;
       const double tps = RawTokensPerSecond(**model, sorted, workers, threads, batch);
-      const std::string name = std::to_string(workers) + " forward(s) x " +
-                               std::to_string(threads) + " thread(s)";
+      const std::string name =
+          std::to_string(workers) + " forward(s) x " + std::to_string(threads) + " thread(s)";
       std::printf("| raw: %s | %d | %.1f |\n", name.c_str(), batch, tps);
       report["raw"].push_back({{"arrangement", name}, {"batch", batch}, {"tokens_per_s", tps}});
       if (tps > best) best = tps, best_name = name + ", batch " + std::to_string(batch);
@@ -196,14 +202,16 @@ int main(int argc, char** argv) {
   const EngineFigures engine = RunEngine(*model, mix, cores, absl::GetFlag(FLAGS_submitters));
   std::printf("| engine: %d instances x 1 thread, %d submitters | %.1f (mean) | %.1f |\n", cores,
               absl::GetFlag(FLAGS_submitters), engine.mean_batch, engine.tokens_per_second);
-  std::printf("\nraw best: %.1f tokens/s (%s)\nengine / raw best: %.3f\n"
-              "engine padding efficiency: %.3f\n",
-              best, best_name.c_str(), engine.tokens_per_second / best, engine.padding_efficiency);
+  std::printf(
+      "\nraw best: %.1f tokens/s (%s)\nengine / raw best: %.3f\n"
+      "engine padding efficiency: %.3f\n",
+      best, best_name.c_str(), engine.tokens_per_second / best, engine.padding_efficiency);
   report["raw_best"] = {{"tokens_per_s", best}, {"setting", best_name}};
   report["engine"] = {{"tokens_per_s", engine.tokens_per_second},
                       {"padding_efficiency", engine.padding_efficiency},
                       {"mean_batch_size", engine.mean_batch},
-                      {"instances", cores}, {"intra_op_threads", 1}};
+                      {"instances", cores},
+                      {"intra_op_threads", 1}};
   report["ratio_engine_over_raw_best"] = engine.tokens_per_second / best;
   std::printf("JSON %s\n", report.dump().c_str());
   return 0;

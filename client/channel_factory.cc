@@ -19,8 +19,7 @@ namespace {
 // subchannels by their arguments, so channels never share a connection.
 constexpr char kConnectionIndexArg[] = "securebert.connection_index";
 
-absl::StatusOr<std::string> ReadPemFile(const std::string& path,
-                                        const char* what) {
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read ", what, " '", path, "'"));
@@ -31,10 +30,9 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path,
 }
 
 absl::Status ValidateTlsOptions(const ChannelOptions& options) {
-  const bool any_tls_file = !options.tls_root_certs_path.empty() ||
-                            !options.tls_client_cert_path.empty() ||
-                            !options.tls_client_key_path.empty() ||
-                            !options.tls_server_name_override.empty();
+  const bool any_tls_file =
+      !options.tls_root_certs_path.empty() || !options.tls_client_cert_path.empty() ||
+      !options.tls_client_key_path.empty() || !options.tls_server_name_override.empty();
   if (!options.use_tls && any_tls_file) {
     return absl::InvalidArgumentError(
         "TLS certificate options were given but TLS is off (plaintext channel)");
@@ -71,14 +69,12 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
-    const ChannelOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("the channel target is empty");
   }
   if (absl::Status valid = ValidateTlsOptions(options); !valid.ok()) return valid;
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      MakeCredentials(options);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = MakeCredentials(options);
   if (!credentials.ok()) return credentials.status();
 
   grpc::ChannelArguments args;

@@ -20,8 +20,7 @@ namespace securebert::client {
 // INVALID_ARGUMENT for inconsistent options (a certificate without its key,
 // TLS files given with use_tls off) and NOT_FOUND when a PEM file cannot be
 // read.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
-    const ChannelOptions& options);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options);
 
 }  // namespace securebert::client
 

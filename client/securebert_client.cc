@@ -51,19 +51,16 @@ absl::Status SecureBertClient::CallWithRetries(
 
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> SecureBertClient::Unary(
-    Stub& stub,
-    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
     const Request& request) const {
   Response response;
-  absl::Status status = CallWithRetries([&](grpc::ClientContext* context) {
-    return (stub.*method)(context, request, &response);
-  });
+  absl::Status status = CallWithRetries(
+      [&](grpc::ClientContext* context) { return (stub.*method)(context, request, &response); });
   if (!status.ok()) return status;
   return response;
 }
 
-absl::StatusOr<v1::EmbedResponse> SecureBertClient::Embed(
-    const v1::EmbedRequest& request) const {
+absl::StatusOr<v1::EmbedResponse> SecureBertClient::Embed(const v1::EmbedRequest& request) const {
   return Unary(*stub_, &v1::SecureBert::Stub::Embed, request);
 }
 
@@ -111,9 +108,8 @@ absl::StatusOr<std::vector<v1::EmbedResponse>> SecureBertClient::EmbedStream(
   });
   if (!status.ok()) return status;
   if (responses.size() != requests.size()) {
-    return absl::InternalError(absl::StrCat("EmbedStream: the server answered ",
-                                            responses.size(), " messages to ",
-                                            requests.size(), " requests"));
+    return absl::InternalError(absl::StrCat("EmbedStream: the server answered ", responses.size(),
+                                            " messages to ", requests.size(), " requests"));
   }
   return responses;
 }

@@ -41,8 +41,7 @@ using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 class SecureBertClient {
  public:
   // Creates the channel from options.channel (see CreateChannel for errors).
-  static absl::StatusOr<std::unique_ptr<SecureBertClient>> Create(
-      const ClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<SecureBertClient>> Create(const ClientOptions& options);
 
   // Uses an existing channel; options.channel is ignored. Lets several
   // clients with different deadlines share one connection.
@@ -52,8 +51,7 @@ class SecureBertClient {
   SecureBertClient& operator=(const SecureBertClient&) = delete;
 
   absl::StatusOr<v1::EmbedResponse> Embed(const v1::EmbedRequest& request) const;
-  absl::StatusOr<v1::PredictMaskResponse> PredictMask(
-      const v1::PredictMaskRequest& request) const;
+  absl::StatusOr<v1::PredictMaskResponse> PredictMask(const v1::PredictMaskRequest& request) const;
   absl::StatusOr<v1::TokenizeResponse> Tokenize(const v1::TokenizeRequest& request) const;
   absl::StatusOr<v1::ModelInfo> GetModelInfo() const;
 
@@ -74,15 +72,14 @@ class SecureBertClient {
   // Runs `attempt` with a fresh context per try until it succeeds, fails
   // with a code other than UNAVAILABLE, runs out of attempts, or the next
   // backoff would end past the deadline. Returns the last attempt's status.
-  absl::Status CallWithRetries(
-      absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) const;
+  absl::Status CallWithRetries(absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) const;
 
   // One unary RPC `method` of `stub` under CallWithRetries.
   template <typename Stub, typename Request, typename Response>
-  absl::StatusOr<Response> Unary(
-      Stub& stub,
-      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-      const Request& request) const;
+  absl::StatusOr<Response> Unary(Stub& stub,
+                                 grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
+                                 const Request& request) const;
 
   // Constant after construction.
   const std::shared_ptr<grpc::Channel> channel_;

@@ -11,9 +11,9 @@
 namespace securebert::client {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakeSecureBertService;
 using testing::FakeServer;
+using ::testing::HasSubstr;
 
 class SecureBertClientTest : public ::testing::Test {
  protected:

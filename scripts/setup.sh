@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  g++ clang cmake ninja-build pkg-config git ca-certificates
+  g++ clang clang-format cmake ninja-build pkg-config git ca-certificates
   # LibTorch (CPU) and a fast BLAS for it: without libopenblas0-openmp Debian's
   # LibTorch falls back to the reference BLAS (minutes per forward)
   libtorch-dev libopenblas0-openmp

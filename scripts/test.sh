@@ -13,6 +13,9 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 scripts/setup.sh
 
+echo "== formatting (.clang-format)"
+scripts/check-format.sh
+
 echo "== release build and tests (build/)"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$JOBS"

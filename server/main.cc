@@ -2,8 +2,8 @@
 // an environment variable SECUREBERT_<FLAG> (upper case); a flag given on
 // the command line wins. See docs/configuration.md.
 #include <signal.h>
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -23,7 +23,8 @@
 #include "service/logging.h"
 #include "service/server.h"
 
-ABSL_FLAG(std::string, model_dir, "", "Exported model directory (tools/export_model.py). Required.");
+ABSL_FLAG(std::string, model_dir, "",
+          "Exported model directory (tools/export_model.py). Required.");
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address host:port (port 0: any).");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
 ABSL_FLAG(std::string, dtype, "float32", "float32; float16 or bfloat16 on CUDA.");
@@ -100,13 +101,12 @@ absl::Status Validate(const ServerOptions& o) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (o.engine.max_batch_tokens < 0 || o.instances < 0 || o.intra_op_threads < 0 ||
-      o.tokenizer_threads < 0 ||
-      o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 || o.shutdown_grace_s < 0 ||
-      o.shutdown_linger_ms < 0) {
+      o.tokenizer_threads < 0 || o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 ||
+      o.shutdown_grace_s < 0 || o.shutdown_linger_ms < 0) {
     return absl::InvalidArgumentError(
         "--max_batch_tokens, --instances, --intra_op_threads, --tokenizer_threads, "
-        "--max_input_tokens, --max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms must not be "
-        "negative");
+        "--max_input_tokens, --max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms "
+        "must not be negative");
   }
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");

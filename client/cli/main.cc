@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << sbc::StatusCodeName(client.status().code()) << ": "
               << client.status().message() << "\n";
     return client.status().code() == absl::StatusCode::kInvalidArgument ? sbc::kExitUsage
-                                                                          : sbc::kExitFailure;
+                                                                        : sbc::kExitFailure;
   }
   return sbc::RunCliCommand(**client, command, std::cout, std::cerr);
 }

@@ -78,12 +78,12 @@ void PrintPredictMask(const v1::PredictMaskResponse& response,
     out << Label(texts, i) << (result.truncated() ? "  (truncated)" : "") << "\n";
     for (int m = 0; m < result.masks_size(); ++m) {
       const v1::MaskResult& mask = result.masks(m);
-      out << " <mask> " << m + 1 << " of " << result.masks_size() << " (token "
-          << mask.position() << "):\n";
+      out << " <mask> " << m + 1 << " of " << result.masks_size() << " (token " << mask.position()
+          << "):\n";
       for (int k = 0; k < mask.predictions_size(); ++k) {
         const v1::TokenPrediction& p = mask.predictions(k);
-        out << absl::StrFormat("  %d. token='%s'  score=%.4f  sequence='%s'\n", k + 1,
-                               p.token(), p.score(), p.sequence());
+        out << absl::StrFormat("  %d. token='%s'  score=%.4f  sequence='%s'\n", k + 1, p.token(),
+                               p.score(), p.sequence());
       }
     }
   }

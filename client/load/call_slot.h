@@ -48,9 +48,8 @@ class SlotListener {
   // server's model forward for it (Timing.inference_us of Embed and
   // PredictMask answers), zero where the answer does not say. The slot is
   // idle again: the listener may Start it from inside this call.
-  virtual void OnRequestDone(CallSlot* slot, absl::Time intended_start,
-                             const absl::Status& status, int64_t tokens,
-                             absl::Duration model_time) = 0;
+  virtual void OnRequestDone(CallSlot* slot, absl::Time intended_start, const absl::Status& status,
+                             int64_t tokens, absl::Duration model_time) = 0;
 };
 
 // What every slot of one run shares; all pointers outlive the slots.

@@ -43,8 +43,7 @@ std::string FormatReportText(const LoadReport& report) {
                         report.inputs_per_request == 1 ? "" : "s", report.data);
   absl::StrAppendFormat(&out, "  Target:        %s\n", report.target);
   absl::StrAppendFormat(&out, "  Load:          %d concurrent on %d connection%s, %s\n",
-                        report.concurrency, report.connections,
-                        report.connections == 1 ? "" : "s",
+                        report.concurrency, report.connections, report.connections == 1 ? "" : "s",
                         report.rps_target > 0
                             ? absl::StrFormat("open loop at %.1f req/s", report.rps_target)
                             : std::string("closed loop"));
@@ -59,7 +58,9 @@ std::string FormatReportText(const LoadReport& report) {
   if (!s.histogram.empty()) AppendHistogram(s, &out);
   absl::StrAppendFormat(&out, "\nLatency distribution:\n");
   for (const auto& [label, value] : {std::pair<const char*, absl::Duration>{"50", l.p50},
-                                     {"90", l.p90}, {"95", l.p95}, {"99", l.p99}}) {
+                                     {"90", l.p90},
+                                     {"95", l.p95},
+                                     {"99", l.p99}}) {
     absl::StrAppendFormat(&out, "  %s %% in %.2f ms\n", label, Ms(value));
   }
   if (s.with_model_time > 0) {
@@ -103,17 +104,26 @@ std::string FormatReportJson(const LoadReport& report) {
       {"tokens", s.tokens},
       {"tokens_per_s", PerSecond(s.tokens, report.total)},
       {"latency_ms",
-       {{"min", Ms(l.min)}, {"mean", Ms(l.mean)}, {"p50", Ms(l.p50)}, {"p90", Ms(l.p90)},
-        {"p95", Ms(l.p95)}, {"p99", Ms(l.p99)}, {"max", Ms(l.max)}}},
+       {{"min", Ms(l.min)},
+        {"mean", Ms(l.mean)},
+        {"p50", Ms(l.p50)},
+        {"p90", Ms(l.p90)},
+        {"p95", Ms(l.p95)},
+        {"p99", Ms(l.p99)},
+        {"max", Ms(l.max)}}},
   };
   // Latency minus the server's model forward (Timing.inference_us), over the
   // OK answers that carry it; null for calls whose answers do not.
   json["outside_model_ms"] = nullptr;
   if (s.with_model_time > 0) {
     const LatencySummary& o = s.outside_model;
-    json["outside_model_ms"] = {{"requests", s.with_model_time}, {"min", Ms(o.min)},
-                                {"mean", Ms(o.mean)}, {"p50", Ms(o.p50)}, {"p90", Ms(o.p90)},
-                                {"p99", Ms(o.p99)}, {"max", Ms(o.max)}};
+    json["outside_model_ms"] = {{"requests", s.with_model_time},
+                                {"min", Ms(o.min)},
+                                {"mean", Ms(o.mean)},
+                                {"p50", Ms(o.p50)},
+                                {"p90", Ms(o.p90)},
+                                {"p99", Ms(o.p99)},
+                                {"max", Ms(o.max)}};
   }
   json["histogram"] = nlohmann::json::array();
   for (const HistogramBucket& bucket : s.histogram) {

@@ -64,8 +64,7 @@ absl::StatusOr<LoadRunner::Result> LoadRunner::Run() {
   return Result{measured.Summarize(), std::max(last_answer - start, absl::ZeroDuration())};
 }
 
-absl::Time LoadRunner::RunPhase(const char* name, LoadStats* stats, int64_t limit,
-                                absl::Time end) {
+absl::Time LoadRunner::RunPhase(const char* name, LoadStats* stats, int64_t limit, absl::Time end) {
   {
     absl::MutexLock lock(&mu_);
     phase_name_ = name;
@@ -84,7 +83,8 @@ absl::Time LoadRunner::RunPhase(const char* name, LoadStats* stats, int64_t limi
     StartClosedLoop();
   }
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(+[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
+  mu_.Await(absl::Condition(
+      +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
   stats_ = nullptr;  // The caller's stats may go now.
   return last_answer_;
 }
@@ -183,11 +183,10 @@ void LoadRunner::PrintProgress() {
     const int64_t answered = stats_ == nullptr ? 0 : stats_->count();
     const int64_t errors = stats_ == nullptr ? 0 : stats_->errors();
     const double elapsed_s = absl::ToDoubleSeconds(absl::Now() - phase_start_);
-    const std::string of =
-        phase_limit_ >= 0
-            ? absl::StrCat("/", phase_limit_)
-            : absl::StrFormat(" in %.0f/%.0f s", elapsed_s,
-                              absl::ToDoubleSeconds(phase_end_ - phase_start_));
+    const std::string of = phase_limit_ >= 0
+                               ? absl::StrCat("/", phase_limit_)
+                               : absl::StrFormat(" in %.0f/%.0f s", elapsed_s,
+                                                 absl::ToDoubleSeconds(phase_end_ - phase_start_));
     line = absl::StrFormat("%s: %d%s answered, %d errors, %d in flight, %.1f req/s", phase_name_,
                            answered, of, errors, in_flight_,
                            elapsed_s > 0 ? static_cast<double>(answered) / elapsed_s : 0.0);

@@ -82,8 +82,7 @@ class LoadRunner final : public SlotListener {
   absl::StatusOr<Result> Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnRequestDone(CallSlot* slot, absl::Time intended_start, const absl::Status& status,
-                     int64_t tokens, absl::Duration model_time) override
-      ABSL_LOCKS_EXCLUDED(mu_);
+                     int64_t tokens, absl::Duration model_time) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Sends `limit` requests (or, with limit < 0, until `end`) and waits for

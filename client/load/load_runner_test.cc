@@ -25,8 +25,7 @@ class LoadRunnerTest : public ::testing::Test {
     return options;
   }
 
-  absl::StatusOr<LoadRunner::Result> Run(const LoadRunner::Options& options,
-                                         int connections = 1) {
+  absl::StatusOr<LoadRunner::Result> Run(const LoadRunner::Options& options, int connections = 1) {
     std::vector<std::shared_ptr<grpc::Channel>> channels;
     for (int i = 0; i < connections; ++i) {
       ChannelOptions channel;

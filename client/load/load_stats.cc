@@ -8,8 +8,7 @@
 namespace securebert::client {
 namespace {
 
-std::vector<HistogramBucket> MakeHistogram(const std::vector<absl::Duration>& sorted,
-                                           int buckets) {
+std::vector<HistogramBucket> MakeHistogram(const std::vector<absl::Duration>& sorted, int buckets) {
   std::vector<HistogramBucket> histogram;
   const absl::Duration min = sorted.front();
   const absl::Duration width = (sorted.back() - min) / std::max(buckets, 1);
@@ -63,8 +62,7 @@ int64_t LoadStats::errors() const {
   return static_cast<int64_t>(latencies_.size()) - ok_;
 }
 
-absl::Duration LoadStats::Percentile(const std::vector<absl::Duration>& sorted,
-                                     double percent) {
+absl::Duration LoadStats::Percentile(const std::vector<absl::Duration>& sorted, double percent) {
   const double rank = std::ceil(percent / 100.0 * static_cast<double>(sorted.size()));
   const size_t index = static_cast<size_t>(std::clamp(rank, 1.0, double(sorted.size()))) - 1;
   return sorted[index];

@@ -50,10 +50,10 @@ TEST(LoadStatsTest, OutsideTheModelIsLatencyMinusTheServersForward) {
 
 TEST(LoadStatsTest, NearestRankOnSmallSets) {
   const std::vector<absl::Duration> sorted = {Ms(10), Ms(20), Ms(30), Ms(40)};
-  EXPECT_EQ(LoadStats::Percentile(sorted, 50), Ms(20));   // rank 2
-  EXPECT_EQ(LoadStats::Percentile(sorted, 51), Ms(30));   // rank ceil(2.04) = 3
-  EXPECT_EQ(LoadStats::Percentile(sorted, 99), Ms(40));   // rank 4
-  EXPECT_EQ(LoadStats::Percentile(sorted, 1), Ms(10));    // rank 1
+  EXPECT_EQ(LoadStats::Percentile(sorted, 50), Ms(20));  // rank 2
+  EXPECT_EQ(LoadStats::Percentile(sorted, 51), Ms(30));  // rank ceil(2.04) = 3
+  EXPECT_EQ(LoadStats::Percentile(sorted, 99), Ms(40));  // rank 4
+  EXPECT_EQ(LoadStats::Percentile(sorted, 1), Ms(10));   // rank 1
   EXPECT_EQ(LoadStats::Percentile({Ms(7)}, 99.9), Ms(7));
 }
 

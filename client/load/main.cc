@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
   if (options->call == sbc::LoadCall::kPredictMask) {
     const sbc::SecureBertClient counter((*channels)[0], *client_options);
     absl::Status counted = workload->CountTokens(counter, *settings, kTokenizeBatch);
-    if (!counted.ok()) std::cerr << "warning: Tokenize failed, tokens are estimated: " << counted << "\n";
+    if (!counted.ok())
+      std::cerr << "warning: Tokenize failed, tokens are estimated: " << counted << "\n";
     token_source = counted.ok() ? "tokenize" : "estimate";
   }
 

@@ -114,7 +114,8 @@ void StreamSlot::Close() {
   }
   stream.reset();
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(+[](int* open) { return *open == 0; }, &open_streams_));
+  mu_.Await(absl::Condition(
+      +[](int* open) { return *open == 0; }, &open_streams_));
 }
 
 void StreamSlot::OnAnswer(Stream* stream) {

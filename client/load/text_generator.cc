@@ -11,35 +11,43 @@ namespace securebert::client {
 namespace {
 
 // Word lists the templates draw from.
-const std::vector<absl::string_view> kActors = {
-    "APT29", "Lazarus Group", "FIN7", "a ransomware affiliate", "the threat actor",
-    "an initial access broker", "Sandworm", "a financially motivated group"};
+const std::vector<absl::string_view> kActors = {"APT29",
+                                                "Lazarus Group",
+                                                "FIN7",
+                                                "a ransomware affiliate",
+                                                "the threat actor",
+                                                "an initial access broker",
+                                                "Sandworm",
+                                                "a financially motivated group"};
 const std::vector<absl::string_view> kMalware = {
-    "Emotet", "TrickBot", "Cobalt Strike beacon", "QakBot", "LockBit", "a custom loader",
-    "Mimikatz", "a PowerShell stager"};
-const std::vector<absl::string_view> kCves = {
-    "CVE-2021-44228", "CVE-2023-23397", "CVE-2017-0144", "CVE-2022-30190", "CVE-2019-19781",
-    "CVE-2020-1472"};
+    "Emotet",          "TrickBot", "Cobalt Strike beacon", "QakBot", "LockBit",
+    "a custom loader", "Mimikatz", "a PowerShell stager"};
+const std::vector<absl::string_view> kCves = {"CVE-2021-44228", "CVE-2023-23397", "CVE-2017-0144",
+                                              "CVE-2022-30190", "CVE-2019-19781", "CVE-2020-1472"};
 const std::vector<absl::string_view> kProducts = {
-    "Apache Log4j", "Microsoft Exchange", "the VPN appliance", "Citrix ADC",
-    "the domain controller", "an unpatched web server", "Outlook", "the SMB service"};
-const std::vector<absl::string_view> kTechniques = {
-    "spearphishing attachments", "credential dumping", "DLL side-loading",
-    "scheduled task persistence", "lateral movement over SMB", "process injection",
-    "living off the land binaries", "pass-the-hash"};
-const std::vector<absl::string_view> kGoals = {
-    "gain remote code execution", "escalate privileges", "exfiltrate sensitive data",
-    "deploy ransomware", "establish persistence", "harvest credentials",
-    "evade endpoint detection"};
+    "Apache Log4j",          "Microsoft Exchange",      "the VPN appliance", "Citrix ADC",
+    "the domain controller", "an unpatched web server", "Outlook",           "the SMB service"};
+const std::vector<absl::string_view> kTechniques = {"spearphishing attachments",
+                                                    "credential dumping",
+                                                    "DLL side-loading",
+                                                    "scheduled task persistence",
+                                                    "lateral movement over SMB",
+                                                    "process injection",
+                                                    "living off the land binaries",
+                                                    "pass-the-hash"};
+const std::vector<absl::string_view> kGoals = {"gain remote code execution", "escalate privileges",
+                                               "exfiltrate sensitive data",  "deploy ransomware",
+                                               "establish persistence",      "harvest credentials",
+                                               "evade endpoint detection"};
 const std::vector<absl::string_view> kDefences = {
     "Security teams should monitor", "Defenders can detect this by reviewing",
     "Incident responders recommend auditing", "SOC analysts triaged alerts from"};
 const std::vector<absl::string_view> kSources = {
-    "Windows event logs", "EDR telemetry", "DNS queries", "proxy logs", "NetFlow records",
-    "Sysmon process creation events"};
-const std::vector<absl::string_view> kIndicators = {
-    "malicious domains", "command and control servers", "file hashes", "phishing URLs",
-    "suspicious IP addresses"};
+    "Windows event logs", "EDR telemetry",   "DNS queries",
+    "proxy logs",         "NetFlow records", "Sysmon process creation events"};
+const std::vector<absl::string_view> kIndicators = {"malicious domains",
+                                                    "command and control servers", "file hashes",
+                                                    "phishing URLs", "suspicious IP addresses"};
 
 constexpr char kMask[] = "<mask>";
 
@@ -51,7 +59,9 @@ CyberTextGenerator::CyberTextGenerator(const Options& options)
 size_t CyberTextGenerator::Pick(size_t n) { return static_cast<size_t>(rng_() % n); }
 
 std::vector<std::string> CyberTextGenerator::Sentence() {
-  auto pick = [this](const std::vector<absl::string_view>& list) { return list[Pick(list.size())]; };
+  auto pick = [this](const std::vector<absl::string_view>& list) {
+    return list[Pick(list.size())];
+  };
   std::string sentence;
   switch (Pick(4)) {
     case 0:
@@ -67,9 +77,9 @@ std::vector<std::string> CyberTextGenerator::Sentence() {
                               pick(kTechniques), ".");
       break;
     default:
-      sentence = absl::StrCat("Analysts linked ", 2 + Pick(40), " ", pick(kIndicators), " to ",
-                              pick(kActors), ", who used ", pick(kMalware), " to ",
-                              pick(kGoals), ".");
+      sentence =
+          absl::StrCat("Analysts linked ", 2 + Pick(40), " ", pick(kIndicators), " to ",
+                       pick(kActors), ", who used ", pick(kMalware), " to ", pick(kGoals), ".");
       break;
   }
   return absl::StrSplit(sentence, ' ', absl::SkipEmpty());

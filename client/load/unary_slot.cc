@@ -32,8 +32,8 @@ template <typename Request, typename Response>
 class UnarySlot final : public CallSlot {
  public:
   using Build = Request (*)(const RequestSettings&, absl::Span<const std::string>);
-  using Send = void (*)(v1::SecureBert::Stub*, grpc::ClientContext*, const Request*,
-                        Response*, DoneCallback);
+  using Send = void (*)(v1::SecureBert::Stub*, grpc::ClientContext*, const Request*, Response*,
+                        DoneCallback);
   using Tokens = int64_t (*)(const SlotContext&, int64_t index, const Response&);
 
   UnarySlot(const SlotContext& context, Build build, Send send, Tokens tokens)
@@ -59,8 +59,7 @@ class UnarySlot final : public CallSlot {
   void Done(const grpc::Status& grpc_status) {
     const absl::Status status = ToAbslStatus(grpc_status);
     const int64_t tokens = status.ok() ? tokens_(context_, index_, response_) : 0;
-    const absl::Duration model_time =
-        status.ok() ? ModelTime(response_) : absl::ZeroDuration();
+    const absl::Duration model_time = status.ok() ? ModelTime(response_) : absl::ZeroDuration();
     // Last statement: the listener may Start this slot again.
     context_.listener->OnRequestDone(this, intended_start_, status, tokens, model_time);
   }
@@ -100,9 +99,8 @@ std::unique_ptr<CallSlot> MakeUnarySlot(LoadCall call, const SlotContext& contex
       return std::make_unique<PredictMaskSlot>(
           context, &MakePredictMaskRequest,
           [](v1::SecureBert::Stub* stub, grpc::ClientContext* c, const v1::PredictMaskRequest* q,
-             v1::PredictMaskResponse* r, DoneCallback done) {
-            stub->async()->PredictMask(c, q, r, std::move(done));
-          },
+             v1::PredictMaskResponse* r,
+             DoneCallback done) { stub->async()->PredictMask(c, q, r, std::move(done)); },
           [](const SlotContext& c, int64_t index, const v1::PredictMaskResponse&) {
             return WorkloadTokens(c, index);
           });
@@ -110,9 +108,8 @@ std::unique_ptr<CallSlot> MakeUnarySlot(LoadCall call, const SlotContext& contex
       return std::make_unique<TokenizeSlot>(
           context, &MakeTokenizeRequest,
           [](v1::SecureBert::Stub* stub, grpc::ClientContext* c, const v1::TokenizeRequest* q,
-             v1::TokenizeResponse* r, DoneCallback done) {
-            stub->async()->Tokenize(c, q, r, std::move(done));
-          },
+             v1::TokenizeResponse* r,
+             DoneCallback done) { stub->async()->Tokenize(c, q, r, std::move(done)); },
           [](const SlotContext&, int64_t, const v1::TokenizeResponse& r) {
             int64_t tokens = 0;
             for (const v1::Tokenization& result : r.results()) tokens += result.tokens_size();
@@ -122,9 +119,8 @@ std::unique_ptr<CallSlot> MakeUnarySlot(LoadCall call, const SlotContext& contex
       return std::make_unique<EmbedSlot>(
           context, &MakeEmbedRequest,
           [](v1::SecureBert::Stub* stub, grpc::ClientContext* c, const v1::EmbedRequest* q,
-             v1::EmbedResponse* r, DoneCallback done) {
-            stub->async()->Embed(c, q, r, std::move(done));
-          },
+             v1::EmbedResponse* r,
+             DoneCallback done) { stub->async()->Embed(c, q, r, std::move(done)); },
           [](const SlotContext&, int64_t, const v1::EmbedResponse& r) { return EmbedTokens(r); });
   }
 }

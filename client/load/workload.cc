@@ -67,15 +67,15 @@ Workload Workload::Generated(const CyberTextGenerator::Options& options, int cou
   return Workload(std::move(texts));
 }
 
-absl::Status Workload::CountTokens(const SecureBertClient& client,
-                                   const RequestSettings& settings, int batch) {
+absl::Status Workload::CountTokens(const SecureBertClient& client, const RequestSettings& settings,
+                                   int batch) {
   std::vector<int64_t> counted;
   counted.reserve(texts_.size());
   const size_t step = static_cast<size_t>(std::max(batch, 1));
   for (size_t begin = 0; begin < texts_.size(); begin += step) {
     const size_t end = std::min(begin + step, texts_.size());
-    absl::StatusOr<v1::TokenizeResponse> response = client.Tokenize(MakeTokenizeRequest(
-        settings, absl::MakeConstSpan(texts_).subspan(begin, end - begin)));
+    absl::StatusOr<v1::TokenizeResponse> response = client.Tokenize(
+        MakeTokenizeRequest(settings, absl::MakeConstSpan(texts_).subspan(begin, end - begin)));
     if (!response.ok()) return response.status();
     for (const v1::Tokenization& result : response->results()) {
       counted.push_back(result.tokens_size());

@@ -32,8 +32,8 @@ TEST(WorkloadTest, ReadsJsonlAndCycles) {
 }
 
 TEST(WorkloadTest, MasksTheMiddleWordWhenAsked) {
-  const std::string path = WriteFile(
-      "mask.jsonl", "{\"text\": \"one two three\"}\n{\"text\": \"keep <mask> here\"}\n");
+  const std::string path =
+      WriteFile("mask.jsonl", "{\"text\": \"one two three\"}\n{\"text\": \"keep <mask> here\"}\n");
   absl::StatusOr<Workload> workload = Workload::FromJsonl(path, /*ensure_mask=*/true);
   ASSERT_TRUE(workload.ok()) << workload.status();
   EXPECT_EQ(workload->text(0), "one <mask> three");
@@ -45,11 +45,9 @@ TEST(WorkloadTest, ReportsBadLines) {
   EXPECT_THAT(Workload::FromJsonl(bad_json, false).status().message(),
               HasSubstr("bad.jsonl:2: not JSON"));
   const std::string no_text = WriteFile("notext.jsonl", "{\"body\": \"x\"}\n");
-  EXPECT_THAT(Workload::FromJsonl(no_text, false).status().message(),
-              HasSubstr("string \"text\""));
+  EXPECT_THAT(Workload::FromJsonl(no_text, false).status().message(), HasSubstr("string \"text\""));
   const std::string empty = WriteFile("empty.jsonl", "\n\n");
-  EXPECT_EQ(Workload::FromJsonl(empty, false).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Workload::FromJsonl(empty, false).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Workload::FromJsonl("/nonexistent.jsonl", false).status().code(),
             absl::StatusCode::kNotFound);
 }

@@ -138,7 +138,8 @@ grpc::Status FakeSecureBertService::Admit(grpc::ServerContext* context) {
   // the cancellation, which has no event to wait on in the sync API.
   const bool* block = &block_calls_;
   while (*block && !context->IsCancelled()) {
-    mu_.AwaitWithTimeout(absl::Condition(+[](const bool* b) { return !*b; }, block),
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](const bool* b) { return !*b; }, block),
                          absl::Milliseconds(5));
   }
   if (context->IsCancelled()) return {grpc::StatusCode::DEADLINE_EXCEEDED, "blocked"};
@@ -179,7 +180,8 @@ grpc::Status FakeSecureBertService::PredictMask(grpc::ServerContext* context,
   }
   grpc::Status admitted = Admit(context);
   if (!admitted.ok()) return admitted;
-  grpc::Status valid = CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
+  grpc::Status valid =
+      CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
   if (!valid.ok()) return valid;
   const uint32_t top_k = request->top_k() == 0 ? 10 : request->top_k();
   for (int i = 0; i < request->inputs_size(); ++i) {
@@ -196,7 +198,8 @@ grpc::Status FakeSecureBertService::Tokenize(grpc::ServerContext* context,
                                              v1::TokenizeResponse* response) {
   grpc::Status admitted = Admit(context);
   if (!admitted.ok()) return admitted;
-  grpc::Status valid = CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
+  grpc::Status valid =
+      CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
   if (!valid.ok()) return valid;
   for (const std::string& text : request->inputs()) {
     v1::Tokenization* result = response->add_results();

@@ -44,13 +44,11 @@ class FakeSecureBertService final : public v1::SecureBert::Service {
   grpc::Status EmbedStream(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<v1::EmbedResponse, v1::EmbedRequest>* stream) override;
-  grpc::Status PredictMask(grpc::ServerContext* context,
-                           const v1::PredictMaskRequest* request,
+  grpc::Status PredictMask(grpc::ServerContext* context, const v1::PredictMaskRequest* request,
                            v1::PredictMaskResponse* response) override;
   grpc::Status Tokenize(grpc::ServerContext* context, const v1::TokenizeRequest* request,
                         v1::TokenizeResponse* response) override;
-  grpc::Status GetModelInfo(grpc::ServerContext* context,
-                            const v1::GetModelInfoRequest* request,
+  grpc::Status GetModelInfo(grpc::ServerContext* context, const v1::GetModelInfoRequest* request,
                             v1::ModelInfo* response) override;
 
  private:

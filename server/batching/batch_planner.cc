@@ -36,12 +36,10 @@ int32_t BatchPlanner::RowCap(int32_t seq_len) const {
   return std::max(1, std::min(max_batch_size_, max_batch_tokens_ / seq_len));
 }
 
-bool BatchPlanner::Efficient(int64_t real_tokens, int32_t rows,
-                             int32_t seq_len) const {
+bool BatchPlanner::Efficient(int64_t real_tokens, int32_t rows, int32_t seq_len) const {
   // A hair of slack so that exactly-on-the-bound batches count as efficient.
   const double computed = static_cast<double>(rows) * seq_len;
-  return static_cast<double>(real_tokens) >=
-         min_padding_efficiency_ * computed - 1e-9;
+  return static_cast<double>(real_tokens) >= min_padding_efficiency_ * computed - 1e-9;
 }
 
 BatchPlanner::Candidate BatchPlanner::Fill(const LengthBuckets& waiting,
@@ -61,8 +59,7 @@ BatchPlanner::Candidate BatchPlanner::Fill(const LengthBuckets& waiting,
   for (auto it = std::make_reverse_iterator(std::next(top));
        it != waiting.rend() && state.rows < cap; ++it) {
     const auto& [length, entries] = *it;
-    for (size_t i = Skipped(length, anchor);
-         i < entries.size() && state.rows < cap; ++i) {
+    for (size_t i = Skipped(length, anchor); i < entries.size() && state.rows < cap; ++i) {
       ++state.walked;
       ++state.rows;
       state.real_tokens += length;
@@ -83,14 +80,12 @@ BatchPlanner::Candidate BatchPlanner::Fill(const LengthBuckets& waiting,
   return best;
 }
 
-BatchPlanner::Candidate BatchPlanner::BestAnchored(
-    const LengthBuckets& waiting, const QueueEntry& anchor) const {
+BatchPlanner::Candidate BatchPlanner::BestAnchored(const LengthBuckets& waiting,
+                                                   const QueueEntry& anchor) const {
   Candidate best;
-  for (auto top = waiting.find(anchor.num_tokens); top != waiting.end();
-       ++top) {
+  for (auto top = waiting.find(anchor.num_tokens); top != waiting.end(); ++top) {
     Candidate candidate = Fill(waiting, top, &anchor);
-    if (candidate.valid &&
-        (!best.valid || candidate.real_tokens > best.real_tokens)) {
+    if (candidate.valid && (!best.valid || candidate.real_tokens > best.real_tokens)) {
       best = candidate;
     }
   }
@@ -102,42 +97,36 @@ std::optional<BatchPlanner::Candidate> BatchPlanner::OldestFull(
   std::optional<Candidate> best;
   for (auto top = waiting.begin(); top != waiting.end(); ++top) {
     Candidate candidate = Fill(waiting, top, nullptr);
-    if (candidate.valid && candidate.full &&
-        (!best || candidate.oldest < best->oldest)) {
+    if (candidate.valid && candidate.full && (!best || candidate.oldest < best->oldest)) {
       best = candidate;
     }
   }
   return best;
 }
 
-BatchPlan BatchPlanner::Materialize(const LengthBuckets& waiting,
-                                    const Candidate& chosen) const {
+BatchPlan BatchPlanner::Materialize(const LengthBuckets& waiting, const Candidate& chosen) const {
   BatchPlan plan;
   plan.rows = chosen.rows;
   plan.seq_len = chosen.top->first;
   plan.real_tokens = chosen.real_tokens;
   plan.full = chosen.full;
   int32_t left = chosen.walked;
-  for (auto it = std::make_reverse_iterator(std::next(chosen.top));
-       it != waiting.rend(); ++it) {
+  for (auto it = std::make_reverse_iterator(std::next(chosen.top)); it != waiting.rend(); ++it) {
     const auto& [length, entries] = *it;
     const size_t skipped = Skipped(length, chosen.anchor);
-    const int32_t walked = static_cast<int32_t>(std::min<size_t>(
-        left, entries.size() - skipped));
+    const int32_t walked = static_cast<int32_t>(std::min<size_t>(left, entries.size() - skipped));
     left -= walked;
     const int32_t count = walked + static_cast<int32_t>(skipped);
     if (count > 0) plan.takes.emplace_back(length, count);
     // Past the anchor's bucket with nothing left to walk, the plan is done.
-    if (left == 0 && (chosen.anchor == nullptr ||
-                      length <= chosen.anchor->num_tokens)) {
+    if (left == 0 && (chosen.anchor == nullptr || length <= chosen.anchor->num_tokens)) {
       break;
     }
   }
   return plan;
 }
 
-BatchPlan BatchPlanner::Plan(const LengthBuckets& waiting,
-                             absl::Time now) const {
+BatchPlan BatchPlanner::Plan(const LengthBuckets& waiting, absl::Time now) const {
   if (waiting.empty()) return BatchPlan{};
   const QueueEntry& anchor = Oldest(waiting);
   Candidate chosen = BestAnchored(waiting, anchor);

@@ -36,10 +36,10 @@ struct BatchPlan {
   // (length, count): take `count` entries from the front of that length's
   // bucket; longest length first. Empty when nothing waits.
   std::vector<std::pair<int32_t, int32_t>> takes;
-  int32_t rows = 0;          // sequences in the batch
-  int32_t seq_len = 0;       // padded length (its longest entry)
-  int64_t real_tokens = 0;   // tokens of its entries
-  bool full = false;         // rows reached the row cap for seq_len
+  int32_t rows = 0;         // sequences in the batch
+  int32_t seq_len = 0;      // padded length (its longest entry)
+  int64_t real_tokens = 0;  // tokens of its entries
+  bool full = false;        // rows reached the row cap for seq_len
   // Cut once the clock reaches this; InfinitePast() means now. A later time
   // means a worker should wait for a fuller batch (or a new arrival).
   absl::Time cut_at = absl::InfinitePast();
@@ -61,29 +61,26 @@ class BatchPlanner {
 
  private:
   struct Candidate {
-    LengthBuckets::const_iterator top;  // bucket of the longest entry
-    const QueueEntry* anchor = nullptr; // entry that must be included, if any
-    int32_t walked = 0;         // entries the descending walk takes
-    int32_t rows = 0;           // walked, plus the anchor
-    int64_t real_tokens = 0;    // tokens of those rows
-    uint64_t oldest = 0;        // lowest arrival among them
-    bool full = false;          // rows == RowCap(top length)
-    bool valid = false;         // whether any window was found
+    LengthBuckets::const_iterator top;   // bucket of the longest entry
+    const QueueEntry* anchor = nullptr;  // entry that must be included, if any
+    int32_t walked = 0;                  // entries the descending walk takes
+    int32_t rows = 0;                    // walked, plus the anchor
+    int64_t real_tokens = 0;             // tokens of those rows
+    uint64_t oldest = 0;                 // lowest arrival among them
+    bool full = false;                   // rows == RowCap(top length)
+    bool valid = false;                  // whether any window was found
   };
 
   // The best window whose longest length is top's: the largest prefix of the
   // descending walk from `top` (skipping `anchor`, which is always included)
   // that keeps the row cap and the efficiency bound.
-  Candidate Fill(const LengthBuckets& waiting,
-                 LengthBuckets::const_iterator top,
+  Candidate Fill(const LengthBuckets& waiting, LengthBuckets::const_iterator top,
                  const QueueEntry* anchor) const;
   // The anchor's window with the most real tokens (ties: shorter).
-  Candidate BestAnchored(const LengthBuckets& waiting,
-                         const QueueEntry& anchor) const;
+  Candidate BestAnchored(const LengthBuckets& waiting, const QueueEntry& anchor) const;
   // Among full windows, the one holding the oldest entry.
   std::optional<Candidate> OldestFull(const LengthBuckets& waiting) const;
-  BatchPlan Materialize(const LengthBuckets& waiting,
-                        const Candidate& chosen) const;
+  BatchPlan Materialize(const LengthBuckets& waiting, const Candidate& chosen) const;
   bool Efficient(int64_t real_tokens, int32_t rows, int32_t seq_len) const;
 
   const int32_t max_batch_tokens_;

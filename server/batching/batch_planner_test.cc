@@ -54,8 +54,8 @@ TEST(BatchPlannerTest, NothingWaitingPlansNothing) {
 
 TEST(BatchPlannerTest, RowCapIsTheSmallerOfSizeAndBudget) {
   const BatchPlanner planner(Options());
-  EXPECT_EQ(planner.RowCap(10), 4);    // max_batch_size
-  EXPECT_EQ(planner.RowCap(300), 3);   // 1024 / 300
+  EXPECT_EQ(planner.RowCap(10), 4);   // max_batch_size
+  EXPECT_EQ(planner.RowCap(300), 3);  // 1024 / 300
   EXPECT_EQ(planner.RowCap(1024), 1);
 }
 
@@ -82,8 +82,7 @@ TEST(BatchPlannerTest, DoesNotPadShortEntriesToLongOnes) {
   const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
   // The oldest (200) runs with its length neighbour, not with 10 and 11.
   EXPECT_EQ(plan.takes, (Takes{{200, 1}, {190, 1}}));
-  EXPECT_GE(static_cast<double>(plan.real_tokens) / (plan.rows * plan.seq_len),
-            0.9);
+  EXPECT_GE(static_cast<double>(plan.real_tokens) / (plan.rows * plan.seq_len), 0.9);
 }
 
 TEST(BatchPlannerTest, ShortOldestEntryRidesWithLongerOnesWhenEfficient) {
@@ -100,8 +99,7 @@ TEST(BatchPlannerTest, AFullWindowGoesBeforeTheOldestUntilTheFairnessBound) {
   const BatchPlanner planner(Options());
   const BatchPlan early = planner.Plan(waiting.buckets(), kStart);
   EXPECT_EQ(early.takes, (Takes{{10, 4}}));
-  const BatchPlan overdue = planner.Plan(
-      waiting.buckets(), kStart + absl::Microseconds(100000));
+  const BatchPlan overdue = planner.Plan(waiting.buckets(), kStart + absl::Microseconds(100000));
   EXPECT_EQ(overdue.takes, (Takes{{256, 1}}));
 }
 
@@ -118,19 +116,16 @@ TEST(BatchPlannerTest, QueueDelayWaitsFromTheOldestEntryUnlessFull) {
   const BatchPlanner planner(options);
   Waiting partial;
   partial.Add(10, 2);
-  EXPECT_EQ(planner.Plan(partial.buckets(), kStart).cut_at,
-            kStart + absl::Microseconds(5000));
+  EXPECT_EQ(planner.Plan(partial.buckets(), kStart).cut_at, kStart + absl::Microseconds(5000));
   Waiting full;
   full.Add(10, 4);
-  EXPECT_EQ(planner.Plan(full.buckets(), kStart).cut_at,
-            absl::InfinitePast());
+  EXPECT_EQ(planner.Plan(full.buckets(), kStart).cut_at, absl::InfinitePast());
 }
 
 TEST(BatchPlannerTest, ZeroDelayCutsNow) {
   Waiting waiting;
   waiting.Add(10);
-  EXPECT_EQ(BatchPlanner(Options()).Plan(waiting.buckets(), kStart).cut_at,
-            absl::InfinitePast());
+  EXPECT_EQ(BatchPlanner(Options()).Plan(waiting.buckets(), kStart).cut_at, absl::InfinitePast());
 }
 
 // Random waiting sets: every plan keeps the limits and the efficiency bound,
@@ -149,16 +144,13 @@ TEST(BatchPlannerTest, RandomWaitingSetsKeepEveryInvariant) {
       waiting.Add(std::uniform_int_distribution<int32_t>(1, 512)(rng));
     }
     const absl::Time now =
-        kStart + absl::Microseconds(
-                     std::uniform_int_distribution<int32_t>(0, 100)(rng));
+        kStart + absl::Microseconds(std::uniform_int_distribution<int32_t>(0, 100)(rng));
     const BatchPlan plan = planner.Plan(waiting.buckets(), now);
     ASSERT_GE(plan.rows, 1);
     ASSERT_LE(plan.rows, 16);
     ASSERT_LE(plan.rows * plan.seq_len, 4096);
     if (plan.rows > 1) {
-      ASSERT_GE(static_cast<double>(plan.real_tokens) /
-                    (plan.rows * plan.seq_len),
-                0.9 - 1e-9);
+      ASSERT_GE(static_cast<double>(plan.real_tokens) / (plan.rows * plan.seq_len), 0.9 - 1e-9);
     }
     int32_t rows = 0;
     int64_t real = 0;

@@ -9,8 +9,7 @@
 
 namespace securebert::batching {
 
-BatchQueue::BatchQueue(const EngineOptions& options, Clock* clock,
-                       EngineObserver* observer)
+BatchQueue::BatchQueue(const EngineOptions& options, Clock* clock, EngineObserver* observer)
     : planner_(options),
       max_concurrent_requests_(options.max_concurrent_requests),
       max_queue_tokens_(options.max_queue_tokens),
@@ -25,18 +24,16 @@ absl::Status BatchQueue::RefusalLocked(int64_t num_tokens) const {
     return absl::UnavailableError("inference engine is stopped");
   }
   if (outstanding_requests_ >= max_concurrent_requests_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "server overloaded: ", outstanding_requests_,
-        " requests in flight (max_concurrent_requests=",
-        max_concurrent_requests_, "); retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("server overloaded: ", outstanding_requests_,
+                     " requests in flight (max_concurrent_requests=", max_concurrent_requests_,
+                     "); retry later"));
   }
   // A request alone is admitted whatever its size, so none waits forever.
-  if (outstanding_tokens_ > 0 &&
-      outstanding_tokens_ + num_tokens > max_queue_tokens_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "server overloaded: ", outstanding_tokens_,
-        " tokens in flight (max_queue_tokens=", max_queue_tokens_,
-        "); retry later"));
+  if (outstanding_tokens_ > 0 && outstanding_tokens_ + num_tokens > max_queue_tokens_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("server overloaded: ", outstanding_tokens_,
+                     " tokens in flight (max_queue_tokens=", max_queue_tokens_, "); retry later"));
   }
   return absl::OkStatus();
 }
@@ -51,13 +48,12 @@ absl::Status BatchQueue::Admit(Request request, DoneCallback done) {
       return refusal;
     }
     const absl::Time now = clock_->Now();
-    auto pending = std::make_shared<PendingRequest>(std::move(request), now,
-                                                    std::move(done));
+    auto pending = std::make_shared<PendingRequest>(std::move(request), now, std::move(done));
     const auto& seqs = pending->request().sequences;
     for (size_t i = 0; i < seqs.size(); ++i) {
       const auto length = static_cast<int32_t>(seqs[i].size());
-      waiting_[length].push_back(QueueEntry{
-          pending, static_cast<int32_t>(i), length, next_arrival_++, now});
+      waiting_[length].push_back(
+          QueueEntry{pending, static_cast<int32_t>(i), length, next_arrival_++, now});
     }
     waiting_sequences_ += static_cast<int64_t>(seqs.size());
     ++outstanding_requests_;
@@ -119,13 +115,12 @@ void BatchQueue::SweepLocked(absl::Time now, Dropped* dropped) {
   absl::flat_hash_set<const PendingRequest*> seen;
   for (auto bucket = waiting_.begin(); bucket != waiting_.end();) {
     auto& entries = bucket->second;
-    const auto dead = std::stable_partition(
-        entries.begin(), entries.end(), [&](const QueueEntry& entry) {
+    const auto dead =
+        std::stable_partition(entries.begin(), entries.end(), [&](const QueueEntry& entry) {
           absl::Status status = entry.request->Liveness(now);
           if (status.ok()) return true;
           // Already-answered requests need no second answer.
-          if (!entry.request->answered() &&
-              seen.insert(entry.request.get()).second) {
+          if (!entry.request->answered() && seen.insert(entry.request.get()).second) {
             dropped->emplace_back(entry.request, std::move(status));
           }
           return false;
@@ -136,16 +131,14 @@ void BatchQueue::SweepLocked(absl::Time now, Dropped* dropped) {
   }
 }
 
-void BatchQueue::TakeLocked(const BatchPlan& plan, absl::Time now,
-                            Batch* batch) {
+void BatchQueue::TakeLocked(const BatchPlan& plan, absl::Time now, Batch* batch) {
   batch->entries.clear();
   batch->entries.reserve(plan.rows);
   batch->started = now;
   for (const auto& [length, count] : plan.takes) {
     auto bucket = waiting_.find(length);
     auto& entries = bucket->second;
-    std::move(entries.begin(), entries.begin() + count,
-              std::back_inserter(batch->entries));
+    std::move(entries.begin(), entries.begin() + count, std::back_inserter(batch->entries));
     entries.erase(entries.begin(), entries.begin() + count);
     if (entries.empty()) waiting_.erase(bucket);
   }
@@ -173,8 +166,8 @@ void BatchQueue::StartDrain() {
 bool BatchQueue::AwaitIdle(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   // Now() + InfiniteDuration() is InfiniteFuture(): no deadline.
-  return clock_->AwaitWithDeadline(
-      &mu_, absl::Condition(this, &BatchQueue::Idle), clock_->Now() + timeout);
+  return clock_->AwaitWithDeadline(&mu_, absl::Condition(this, &BatchQueue::Idle),
+                                   clock_->Now() + timeout);
 }
 
 void BatchQueue::Stop() {
@@ -198,9 +191,7 @@ std::vector<std::shared_ptr<PendingRequest>> BatchQueue::TakeAll() {
   return requests;
 }
 
-bool BatchQueue::HasWorkOrStopped() const {
-  return state_ == State::kStopped || !waiting_.empty();
-}
+bool BatchQueue::HasWorkOrStopped() const { return state_ == State::kStopped || !waiting_.empty(); }
 
 bool BatchQueue::Idle() const { return outstanding_requests_ == 0; }
 

@@ -37,8 +37,7 @@ class BatchQueue {
  public:
   // `clock` and `observer` (nullable) are not owned and must outlive the
   // queue. `options` must have passed ValidateEngineOptions.
-  BatchQueue(const EngineOptions& options, Clock* clock,
-             EngineObserver* observer);
+  BatchQueue(const EngineOptions& options, Clock* clock, EngineObserver* observer);
 
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
@@ -46,8 +45,7 @@ class BatchQueue {
   // Admits `request` (already validated) with its reply `done`, stamping its
   // admission time. On OK the queue owns both and the request will be
   // answered exactly once; on error `done` is destroyed without being called.
-  absl::Status Admit(Request request, DoneCallback done)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Admit(Request request, DoneCallback done) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until a batch is cut into `*batch` (returns true) or the queue is
   // stopped (returns false). May answer dropped requests before returning.
@@ -71,25 +69,20 @@ class BatchQueue {
 
   // Empties the queue; returns the distinct requests that still had entries
   // waiting, for the caller to answer.
-  std::vector<std::shared_ptr<PendingRequest>> TakeAll()
-      ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<std::shared_ptr<PendingRequest>> TakeAll() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   enum class State { kServing, kDraining, kStopped };
   enum class Step { kCut, kRetry, kStopped };
-  using Dropped =
-      std::vector<std::pair<std::shared_ptr<PendingRequest>, absl::Status>>;
+  using Dropped = std::vector<std::pair<std::shared_ptr<PendingRequest>, absl::Status>>;
 
   // One pass of NextBatch() with mu_ held: waits for work, drops dead
   // entries into `*dropped`, then cuts, or waits for a fuller batch.
-  Step StepLocked(Batch* batch, Dropped* dropped)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SweepLocked(absl::Time now, Dropped* dropped)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Step StepLocked(Batch* batch, Dropped* dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SweepLocked(absl::Time now, Dropped* dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TakeLocked(const BatchPlan& plan, absl::Time now, Batch* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status RefusalLocked(int64_t num_tokens) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status RefusalLocked(int64_t num_tokens) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool HasWorkOrStopped() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool Idle() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Reports the depth captured under mu_; called without it.
@@ -108,8 +101,8 @@ class BatchQueue {
   int64_t waiting_sequences_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t outstanding_requests_ ABSL_GUARDED_BY(mu_) = 0;  // admitted, unreleased
   int64_t outstanding_tokens_ ABSL_GUARDED_BY(mu_) = 0;    // their tokens
-  uint64_t next_arrival_ ABSL_GUARDED_BY(mu_) = 0;  // next entry's arrival
-  uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;    // Admit() successes
+  uint64_t next_arrival_ ABSL_GUARDED_BY(mu_) = 0;         // next entry's arrival
+  uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;           // Admit() successes
 };
 
 }  // namespace securebert::batching

@@ -34,11 +34,10 @@ class BatchQueueTest : public ::testing::Test {
     }
     Reply* reply = &replies_.emplace_back();
     const int64_t tokens = length;
-    return queue_->Admit(std::move(request),
-                         [this, reply, tokens](absl::StatusOr<Response> r) {
-                           reply->Callback()(std::move(r));
-                           queue_->Release(tokens);
-                         });
+    return queue_->Admit(std::move(request), [this, reply, tokens](absl::StatusOr<Response> r) {
+      reply->Callback()(std::move(r));
+      queue_->Release(tokens);
+    });
   }
 
   FakeClock clock_;
@@ -109,8 +108,7 @@ TEST_F(BatchQueueTest, ABatchTellsHowManySequencesStillWait) {
 
 TEST_F(BatchQueueTest, DropsCancelledAndExpiredRequestsBeforeCutting) {
   BatchQueue& queue = Make(EngineOptions{});
-  Request expiring = EmbedRequest({Sequence(5, 1), Sequence(7, 1)},
-                                  Pooling::kCls);
+  Request expiring = EmbedRequest({Sequence(5, 1), Sequence(7, 1)}, Pooling::kCls);
   expiring.deadline = clock_.Now() + absl::Milliseconds(1);
   ASSERT_TRUE(Admit(12, expiring).ok());
   Request cancelled = EmbedRequest({Sequence(5, 2)}, Pooling::kCls);
@@ -124,11 +122,9 @@ TEST_F(BatchQueueTest, DropsCancelledAndExpiredRequestsBeforeCutting) {
   ASSERT_TRUE(queue.NextBatch(&batch));
   ASSERT_EQ(batch.entries.size(), 1u);
   EXPECT_EQ(batch.entries[0].num_tokens, 9);
-  EXPECT_EQ(replies_[0].Await().status().code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(replies_[0].Await().status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(replies_[0].calls(), 1);
-  EXPECT_EQ(replies_[1].Await().status().code(),
-            absl::StatusCode::kCancelled);
+  EXPECT_EQ(replies_[1].Await().status().code(), absl::StatusCode::kCancelled);
 }
 
 TEST_F(BatchQueueTest, DrainRefusesNewWorkButKeepsCutting) {

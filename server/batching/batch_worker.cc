@@ -48,14 +48,11 @@ absl::Status BatchWorker::RunWarmup() {
   for (const WarmupShape& shape : warmup_) {
     const ModelInput input = BuildWarmupInput(shape, spec_);
     absl::StatusOr<ModelOutput> output = SafeForward(input);
-    absl::Status status = output.ok()
-                              ? CheckModelOutput(input, *output,
-                                                 spec_.hidden_size)
-                              : output.status();
+    absl::Status status =
+        output.ok() ? CheckModelOutput(input, *output, spec_.hidden_size) : output.status();
     if (!status.ok()) {
-      return absl::InternalError(absl::StrCat(
-          "warm-up of instance ", instance_, " at ", shape.rows, "x",
-          shape.seq_len, " failed: ", status.message()));
+      return absl::InternalError(absl::StrCat("warm-up of instance ", instance_, " at ", shape.rows,
+                                              "x", shape.seq_len, " failed: ", status.message()));
     }
   }
   return absl::OkStatus();
@@ -65,8 +62,7 @@ absl::StatusOr<ModelOutput> BatchWorker::SafeForward(const ModelInput& input) {
   try {
     return model_->Forward(input);
   } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("model threw out of Forward: ", e.what()));
+    return absl::InternalError(absl::StrCat("model threw out of Forward: ", e.what()));
   }
 }
 
@@ -75,23 +71,20 @@ void BatchWorker::RunBatch(const Batch& batch, int32_t core_slots) {
   BatchInput input = BuildBatchInput(batch, spec_);
   input.model_input.core_slots = core_slots;
   absl::StatusOr<ModelOutput> output = SafeForward(input.model_input);
-  absl::Status status =
-      output.ok()
-          ? CheckModelOutput(input.model_input, *output, spec_.hidden_size)
-          : output.status();
+  absl::Status status = output.ok()
+                            ? CheckModelOutput(input.model_input, *output, spec_.hidden_size)
+                            : output.status();
   BatchStats stats;
   stats.instance = instance_;
   stats.batch_size = input.model_input.batch_size;
   stats.seq_len = input.model_input.seq_len;
   stats.real_tokens = input.real_tokens;
-  stats.padded_tokens =
-      int64_t{input.model_input.batch_size} * input.model_input.seq_len;
+  stats.padded_tokens = int64_t{input.model_input.batch_size} * input.model_input.seq_len;
   stats.lm_rows = static_cast<int32_t>(input.model_input.lm_rows.size());
   stats.core_slots = core_slots;
   for (const QueueEntry& entry : batch.entries) {
-    stats.max_queue_us = std::max(
-        stats.max_queue_us,
-        absl::ToInt64Microseconds(batch.started - entry.enqueued));
+    stats.max_queue_us =
+        std::max(stats.max_queue_us, absl::ToInt64Microseconds(batch.started - entry.enqueued));
   }
   stats.compute_us = absl::ToInt64Microseconds(deps_.clock->Now() - begin);
   stats.code = status.ok() ? absl::StatusCode::kOk : absl::StatusCode::kInternal;
@@ -99,17 +92,15 @@ void BatchWorker::RunBatch(const Batch& batch, int32_t core_slots) {
   // has seen every batch.
   Report(stats);
   if (!status.ok()) {
-    FailAll(batch, absl::InternalError(absl::StrCat(
-                       "model forward failed on instance ", instance_, ": ",
-                       status.message())));
+    FailAll(batch, absl::InternalError(absl::StrCat("model forward failed on instance ", instance_,
+                                                    ": ", status.message())));
     return;
   }
-  Deliver(batch, input, *output,
-          BatchRun{batch.started, stats.compute_us, stats.batch_size});
+  Deliver(batch, input, *output, BatchRun{batch.started, stats.compute_us, stats.batch_size});
 }
 
-void BatchWorker::Deliver(const Batch& batch, const BatchInput& input,
-                          const ModelOutput& output, const BatchRun& run) {
+void BatchWorker::Deliver(const Batch& batch, const BatchInput& input, const ModelOutput& output,
+                          const BatchRun& run) {
   // Rows grouped by request, in batch order, so each request accounts this
   // batch once and is answered at most once per batch.
   using Outputs = std::vector<std::pair<int32_t, SequenceOutput>>;
@@ -122,10 +113,8 @@ void BatchWorker::Deliver(const Batch& batch, const BatchInput& input,
     auto [it, inserted] = group_of.try_emplace(request, groups.size());
     if (inserted) groups.emplace_back(request, Outputs{});
     groups[it->second].second.emplace_back(
-        entry.index,
-        MakeSequenceOutput(request->request(), entry.index, input,
-                           static_cast<int32_t>(row), output,
-                           spec_.hidden_size));
+        entry.index, MakeSequenceOutput(request->request(), entry.index, input,
+                                        static_cast<int32_t>(row), output, spec_.hidden_size));
   }
   for (auto& [request, outputs] : groups) {
     request->Deliver(std::move(outputs), run);

@@ -5,9 +5,9 @@
 // binds the model to itself (Model::BindToCurrentThread), runs the warm-up
 // shapes, then loops: take a batch from the BatchQueue, take its core slot
 // from the CoreLedger (and, when nothing else waits, the idle instances'
-// slots too), build the padded input, run Forward, and deliver each row's output to its PendingRequest
-// (or fail every request in the batch with INTERNAL if the model failed; the
-// worker keeps serving).
+// slots too), build the padded input, run Forward, and deliver each row's output to its
+// PendingRequest (or fail every request in the batch with INTERNAL if the model failed; the worker
+// keeps serving).
 //
 // Thread safety: the constructor starts the thread and the destructor joins
 // it; the queue must have been stopped (BatchQueue::Stop) before the
@@ -38,15 +38,15 @@ class BatchWorker {
  public:
   // What a worker works with; pointers are not owned and outlive the worker.
   struct Deps {
-    BatchQueue* queue = nullptr;          // where batches come from
-    Clock* clock = nullptr;               // times compute and batch starts
-    EngineObserver* observer = nullptr;   // may be null
-    CoreLedger* cores = nullptr;          // whose cores a forward may use
+    BatchQueue* queue = nullptr;         // where batches come from
+    Clock* clock = nullptr;              // times compute and batch starts
+    EngineObserver* observer = nullptr;  // may be null
+    CoreLedger* cores = nullptr;         // whose cores a forward may use
   };
 
   // Starts the worker's thread for `model`, the `instance`-th of the engine.
-  BatchWorker(int32_t instance, std::unique_ptr<Model> model,
-              std::vector<WarmupShape> warmup, const Deps& deps);
+  BatchWorker(int32_t instance, std::unique_ptr<Model> model, std::vector<WarmupShape> warmup,
+              const Deps& deps);
   ~BatchWorker();
 
   BatchWorker(const BatchWorker&) = delete;
@@ -64,8 +64,8 @@ class BatchWorker {
   // Forward that turns a Model breaking its no-exception contract into a
   // status instead of ending the process.
   absl::StatusOr<ModelOutput> SafeForward(const ModelInput& input);
-  void Deliver(const Batch& batch, const BatchInput& input,
-               const ModelOutput& output, const BatchRun& run);
+  void Deliver(const Batch& batch, const BatchInput& input, const ModelOutput& output,
+               const BatchRun& run);
   void FailAll(const Batch& batch, const absl::Status& status);
   void Report(const BatchStats& stats) const;
 

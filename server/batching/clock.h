@@ -25,8 +25,7 @@ class Clock {
   // Waits, with `mu` held, until `cond` holds or Now() reaches `deadline`;
   // like absl::Mutex::AwaitWithDeadline, returns cond's final value. `mu` is
   // released while waiting and held again on return.
-  virtual bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
-                                 absl::Time deadline)
+  virtual bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) = 0;
 };
 

@@ -4,8 +4,7 @@
 
 namespace securebert::batching {
 
-CoreLedger::CoreLedger(int32_t slots, bool lend)
-    : lend_(lend), free_(std::max(1, slots)) {}
+CoreLedger::CoreLedger(int32_t slots, bool lend) : lend_(lend), free_(std::max(1, slots)) {}
 
 int32_t CoreLedger::Acquire(bool borrow) {
   absl::MutexLock lock(&mu_);

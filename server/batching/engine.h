@@ -44,9 +44,8 @@ class Engine {
   // worker thread per instance. Each worker calls BindToCurrentThread() on
   // its instance and runs the warm-up shapes before taking work.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
-      const EngineOptions& options,
-      std::vector<std::unique_ptr<Model>> instances, EngineObserver* observer,
-      Clock* clock = Clock::Real());
+      const EngineOptions& options, std::vector<std::unique_ptr<Model>> instances,
+      EngineObserver* observer, Clock* clock = Clock::Real());
 
   // Answers anything still queued with UNAVAILABLE after running batches
   // finish; stops and joins the workers. No accepted request is lost.
@@ -86,8 +85,8 @@ class Engine {
   const EngineOptions& options() const { return options_; }
 
  private:
-  Engine(const EngineOptions& options, const ModelSpec& spec,
-         int32_t instances, EngineObserver* observer, Clock* clock);
+  Engine(const EngineOptions& options, const ModelSpec& spec, int32_t instances,
+         EngineObserver* observer, Clock* clock);
 
   // `done` followed by the engine's own bookkeeping for an admitted request.
   DoneCallback WrapDone(DoneCallback done, int64_t num_tokens);

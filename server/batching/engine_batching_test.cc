@@ -29,8 +29,7 @@ TEST_F(EngineBatchingTest, EmbedPoolingsMatchTheModelRowByRow) {
   Reply& blocker = NewReply();
   HoldWorker(&blocker);
   std::vector<Request> requests;
-  requests.push_back(EmbedRequest({Sequence(7, 1), Sequence(3, 2)},
-                                  Pooling::kNone));
+  requests.push_back(EmbedRequest({Sequence(7, 1), Sequence(3, 2)}, Pooling::kNone));
   requests.push_back(EmbedRequest({Sequence(6, 3)}, Pooling::kCls));
   requests.push_back(EmbedRequest({Sequence(5, 4)}, Pooling::kMean));
   requests.push_back(EmbedRequest({Sequence(7, 5)}, Pooling::kMean));
@@ -126,8 +125,7 @@ TEST_F(EngineBatchingTest, LengthGroupingKeepsPaddingLowOnAMixedStream) {
   // A stream under load: 40 requests arrive per forward that completes.
   for (size_t i = 0; i < replies.size(); ++i) {
     ASSERT_TRUE(engine
-                    .Submit(EmbedRequest({Sequence(length(rng), 1)},
-                                         Pooling::kMean),
+                    .Submit(EmbedRequest({Sequence(length(rng), 1)}, Pooling::kMean),
                             replies[i]->Callback())
                     .ok());
     if (i % 40 == 39) gate_.Release(1);
@@ -144,11 +142,9 @@ TEST_F(EngineBatchingTest, LengthGroupingKeepsPaddingLowOnAMixedStream) {
   EXPECT_EQ(rows, 1200);
   const double efficiency = static_cast<double>(real) / padded;
   RecordProperty("padding_efficiency", std::to_string(efficiency));
-  RecordProperty("mean_batch_rows",
-                 std::to_string(static_cast<double>(rows) / batches.size()));
-  std::printf("padding efficiency %.3f over %zu batches (%.1f rows each)\n",
-              efficiency, batches.size(),
-              static_cast<double>(rows) / batches.size());
+  RecordProperty("mean_batch_rows", std::to_string(static_cast<double>(rows) / batches.size()));
+  std::printf("padding efficiency %.3f over %zu batches (%.1f rows each)\n", efficiency,
+              batches.size(), static_cast<double>(rows) / batches.size());
   EXPECT_GE(efficiency, 0.9) << batches.size() << " batches";
   // Grouping must not degrade into tiny batches: on average > 8 rows.
   EXPECT_GT(static_cast<double>(rows) / batches.size(), 8.0);
@@ -221,9 +217,7 @@ TEST_F(EngineBatchingTest, QueueDelayWaitsForAFullerBatchFromTheOldestEntry) {
   options.max_batch_size = 4;
   Start(options);
   std::vector<Reply*> replies = NewReplies(7);
-  auto submit = [&](size_t i) {
-    ASSERT_TRUE(SubmitCls(5, 1, replies[i]).ok());
-  };
+  auto submit = [&](size_t i) { ASSERT_TRUE(SubmitCls(5, 1, replies[i]).ok()); };
   submit(0);
   clock_.AwaitWaiters(1);
   clock_.Advance(absl::Milliseconds(30));
@@ -244,8 +238,7 @@ TEST_F(EngineBatchingTest, TimingIsStampedPerRequest) {
   Engine& engine = Start(Options());
   Reply& blocker = NewReply();
   HoldWorker(&blocker);
-  Request request = EmbedRequest({Sequence(5, 1), Sequence(6, 2)},
-                                 Pooling::kCls);
+  Request request = EmbedRequest({Sequence(5, 1), Sequence(6, 2)}, Pooling::kCls);
   request.tokenize_us = 42;
   Reply& reply = NewReply();
   ASSERT_TRUE(engine.Submit(request, reply.Callback()).ok());

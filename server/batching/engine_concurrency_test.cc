@@ -1,6 +1,6 @@
 // 10,000 submissions from 32 threads against 2 instances: every accepted
-// request is answered exactly once, with its own outputs (no cross-talk). Runs under ThreadSanitizer too (ctest
-// label `tsan`).
+// request is answered exactly once, with its own outputs (no cross-talk). Runs under
+// ThreadSanitizer too (ctest label `tsan`).
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -91,8 +91,7 @@ TEST(EngineConcurrencyTest, TenThousandSubmissionsFrom32ThreadsNoLossNoCrossTalk
         std::mt19937 rng(t);
         for (int32_t n = t; n < kRequests; n += kThreads) {
           requests[n] = RequestOf(n, &rng);
-          const absl::Status status =
-              (*engine)->Submit(requests[n], replies[n].Callback());
+          const absl::Status status = (*engine)->Submit(requests[n], replies[n].Callback());
           accepted[n] = status.ok() ? 1 : 0;
           EXPECT_TRUE(status.ok()) << status;
         }
@@ -112,8 +111,7 @@ TEST(EngineConcurrencyTest, TenThousandSubmissionsFrom32ThreadsNoLossNoCrossTalk
     ASSERT_EQ(replies[n].calls(), 1) << "request " << n;
     const absl::StatusOr<Response> response = replies[n].Await();
     ASSERT_TRUE(response.ok()) << "request " << n << ": " << response.status();
-    ASSERT_TRUE(MatchesFake(requests[n], *response, kHidden, kVocab))
-        << "request " << n;
+    ASSERT_TRUE(MatchesFake(requests[n], *response, kHidden, kVocab)) << "request " << n;
     ++answered;
   }
   EXPECT_EQ(answered, kRequests);
@@ -123,8 +121,7 @@ TEST(EngineConcurrencyTest, TenThousandSubmissionsFrom32ThreadsNoLossNoCrossTalk
   EXPECT_GE(log.max_slots_in_use(), 1);
   int64_t rows = 0;
   for (const BatchStats& batch : observer.batches()) rows += batch.batch_size;
-  std::printf("%d answered in %zu batches (%.1f rows each)\n", answered,
-              observer.batches().size(),
+  std::printf("%d answered in %zu batches (%.1f rows each)\n", answered, observer.batches().size(),
               static_cast<double>(rows) / observer.batches().size());
 }
 

@@ -28,10 +28,8 @@ TEST_F(EngineLifecycleTest, CreateRejectsBudgetBelowMaxInputTokens) {
   options.max_batch_tokens = 511;
   auto engine = Engine::Create(options, Models({}), nullptr, &clock_);
   ASSERT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(engine.status().message().find("max_batch_tokens=511"),
-            std::string::npos);
-  EXPECT_NE(engine.status().message().find("max_input_tokens=512"),
-            std::string::npos);
+  EXPECT_NE(engine.status().message().find("max_batch_tokens=511"), std::string::npos);
+  EXPECT_NE(engine.status().message().find("max_input_tokens=512"), std::string::npos);
 }
 
 TEST_F(EngineLifecycleTest, CreateRejectsNoInstances) {
@@ -43,8 +41,7 @@ TEST_F(EngineLifecycleTest, ExpiredEntriesAreDroppedBeforeCompute) {
   Engine& engine = Start(Options());
   Reply& blocker = NewReply();
   HoldWorker(&blocker);
-  Request expiring = EmbedRequest({Sequence(5, 1), Sequence(9, 2)},
-                                  Pooling::kCls);
+  Request expiring = EmbedRequest({Sequence(5, 1), Sequence(9, 2)}, Pooling::kCls);
   expiring.deadline = clock_.Now() + absl::Milliseconds(10);
   Reply& expired_reply = NewReply();
   Reply& live_reply = NewReply();
@@ -52,8 +49,7 @@ TEST_F(EngineLifecycleTest, ExpiredEntriesAreDroppedBeforeCompute) {
   ASSERT_TRUE(SubmitCls(5, 3, &live_reply).ok());
   clock_.Advance(absl::Milliseconds(10));
   gate_.Open();
-  EXPECT_EQ(expired_reply.Await().status().code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(expired_reply.Await().status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(live_reply.Await().ok());
   ASSERT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));
   EXPECT_EQ(expired_reply.calls(), 1);  // once for the whole request
@@ -85,14 +81,11 @@ TEST_F(EngineLifecycleTest, DeadRequestsAreRefusedAtSubmit) {
   Request expired = EmbedRequest({Sequence(5, 1)}, Pooling::kCls);
   expired.deadline = clock_.Now();
   Reply& reply = NewReply();
-  EXPECT_EQ(engine.Submit(expired, reply.Callback()).code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(engine.Submit(expired, reply.Callback()).code(), absl::StatusCode::kDeadlineExceeded);
   Request cancelled = EmbedRequest({Sequence(5, 1)}, Pooling::kCls);
   cancelled.cancelled = std::make_shared<std::atomic<bool>>(true);
-  EXPECT_EQ(engine.Submit(cancelled, reply.Callback()).code(),
-            absl::StatusCode::kCancelled);
-  EXPECT_EQ(engine.Submit(EmbedRequest({}, Pooling::kCls), reply.Callback())
-                .code(),
+  EXPECT_EQ(engine.Submit(cancelled, reply.Callback()).code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(engine.Submit(EmbedRequest({}, Pooling::kCls), reply.Callback()).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(reply.calls(), 0);
   EXPECT_EQ(observer_.rejected(absl::StatusCode::kInvalidArgument), 1);
@@ -107,11 +100,10 @@ TEST_F(EngineLifecycleTest, FullQueueRefusesAtOnceAndAcceptedWorkCompletes) {
   std::vector<Reply*> replies = NewReplies(3);
   ASSERT_TRUE(SubmitCls(5, 1, replies[0]).ok());
   ASSERT_TRUE(SubmitCls(5, 2, replies[1]).ok());
-  const absl::Status refused = engine.Submit(
-      EmbedRequest({Sequence(5, 3)}, Pooling::kCls), replies[2]->Callback());
+  const absl::Status refused =
+      engine.Submit(EmbedRequest({Sequence(5, 3)}, Pooling::kCls), replies[2]->Callback());
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(refused.message().rfind("server overloaded:", 0), 0u)
-      << refused.message();
+  EXPECT_EQ(refused.message().rfind("server overloaded:", 0), 0u) << refused.message();
   EXPECT_EQ(observer_.rejected(absl::StatusCode::kResourceExhausted), 1);
   gate_.Open();
   ASSERT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));
@@ -130,8 +122,7 @@ TEST_F(EngineLifecycleTest, ModelFailureAnswersInternalAndTheWorkerKeepsServing)
   Reply& poisoned = NewReply();
   Reply& neighbour = NewReply();
   ASSERT_TRUE(engine
-                  .Submit(EmbedRequest({Sequence(5, 666), Sequence(9, 1)},
-                                       Pooling::kCls),
+                  .Submit(EmbedRequest({Sequence(5, 666), Sequence(9, 1)}, Pooling::kCls),
                           poisoned.Callback())
                   .ok());
   ASSERT_TRUE(SubmitCls(5, 2, &neighbour).ok());
@@ -156,8 +147,7 @@ TEST_F(EngineLifecycleTest, DrainRefusesNewWorkAndFinishesQueuedWork) {
   }
   engine.StartDrain();
   Reply& refused = NewReply();
-  EXPECT_EQ(SubmitCls(5, 2, &refused).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(SubmitCls(5, 2, &refused).code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(engine.AwaitIdle(absl::ZeroDuration()));
   gate_.Open();
   EXPECT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));

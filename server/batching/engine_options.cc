@@ -7,68 +7,55 @@
 namespace securebert::batching {
 namespace {
 
-absl::Status Invalid(const std::string& message) {
-  return absl::InvalidArgumentError(message);
-}
+absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
 }  // namespace
 
-EngineOptions ResolveEngineOptions(const EngineOptions& options,
-                                   const ModelSpec& spec) {
+EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec& spec) {
   EngineOptions resolved = options;
   if (resolved.max_batch_tokens == 0) {
     const bool cuda = spec.device.rfind("cuda", 0) == 0;
-    resolved.max_batch_tokens = std::max(
-        cuda ? kCudaBatchTokens : kCpuBatchTokens, spec.max_input_tokens);
+    resolved.max_batch_tokens =
+        std::max(cuda ? kCudaBatchTokens : kCpuBatchTokens, spec.max_input_tokens);
   }
   return resolved;
 }
 
-absl::Status ValidateEngineOptions(const EngineOptions& options,
-                                   const ModelSpec& spec) {
-  if (spec.max_input_tokens < 1 || spec.hidden_size < 1 ||
-      spec.vocab_size < 1) {
-    return Invalid(absl::StrCat(
-        "model spec is incomplete: max_input_tokens=", spec.max_input_tokens,
-        " hidden_size=", spec.hidden_size, " vocab_size=", spec.vocab_size));
+absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec& spec) {
+  if (spec.max_input_tokens < 1 || spec.hidden_size < 1 || spec.vocab_size < 1) {
+    return Invalid(
+        absl::StrCat("model spec is incomplete: max_input_tokens=", spec.max_input_tokens,
+                     " hidden_size=", spec.hidden_size, " vocab_size=", spec.vocab_size));
   }
   if (options.max_batch_tokens < spec.max_input_tokens) {
-    return Invalid(absl::StrCat(
-        "max_batch_tokens=", options.max_batch_tokens,
-        " is below the model's max_input_tokens=", spec.max_input_tokens,
-        "; a full-length input could never be batched"));
+    return Invalid(absl::StrCat("max_batch_tokens=", options.max_batch_tokens,
+                                " is below the model's max_input_tokens=", spec.max_input_tokens,
+                                "; a full-length input could never be batched"));
   }
   if (options.max_batch_size < 1) {
-    return Invalid(absl::StrCat("max_batch_size=", options.max_batch_size,
-                                " must be at least 1"));
+    return Invalid(absl::StrCat("max_batch_size=", options.max_batch_size, " must be at least 1"));
   }
   if (options.max_queue_delay_us < 0 || options.fairness_bound_us < 0) {
-    return Invalid(absl::StrCat(
-        "max_queue_delay_us=", options.max_queue_delay_us,
-        " and fairness_bound_us=", options.fairness_bound_us,
-        " must not be negative"));
+    return Invalid(absl::StrCat("max_queue_delay_us=", options.max_queue_delay_us,
+                                " and fairness_bound_us=", options.fairness_bound_us,
+                                " must not be negative"));
   }
-  if (!(options.min_padding_efficiency >= 0.0 &&
-        options.min_padding_efficiency <= 1.0)) {
-    return Invalid(absl::StrCat("min_padding_efficiency=",
-                                options.min_padding_efficiency,
+  if (!(options.min_padding_efficiency >= 0.0 && options.min_padding_efficiency <= 1.0)) {
+    return Invalid(absl::StrCat("min_padding_efficiency=", options.min_padding_efficiency,
                                 " must be in 0..1"));
   }
   if (options.max_concurrent_requests < 1) {
-    return Invalid(absl::StrCat("max_concurrent_requests=",
-                                options.max_concurrent_requests,
+    return Invalid(absl::StrCat("max_concurrent_requests=", options.max_concurrent_requests,
                                 " must be at least 1"));
   }
   if (options.max_queue_tokens < spec.max_input_tokens) {
-    return Invalid(absl::StrCat(
-        "max_queue_tokens=", options.max_queue_tokens,
-        " is below the model's max_input_tokens=", spec.max_input_tokens));
+    return Invalid(absl::StrCat("max_queue_tokens=", options.max_queue_tokens,
+                                " is below the model's max_input_tokens=", spec.max_input_tokens));
   }
   return absl::OkStatus();
 }
 
-std::vector<WarmupShape> WarmupShapes(const EngineOptions& options,
-                                      const ModelSpec& spec) {
+std::vector<WarmupShape> WarmupShapes(const EngineOptions& options, const ModelSpec& spec) {
   std::vector<WarmupShape> shapes;
   for (int32_t seq_len : options.warmup_seq_lens_tokens) {
     if (seq_len < 1 || seq_len > spec.max_input_tokens) continue;

@@ -70,18 +70,15 @@ inline constexpr int32_t kCudaBatchTokens = 16384;
 // `options` with its automatic settings chosen for `spec`: max_batch_tokens
 // 0 becomes kCudaBatchTokens on a "cuda..." device, else kCpuBatchTokens,
 // and never less than spec.max_input_tokens. Explicit settings are kept.
-EngineOptions ResolveEngineOptions(const EngineOptions& options,
-                                   const ModelSpec& spec);
+EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 
 // InvalidArgument naming the field and the limit when `options` cannot serve
 // a model described by `spec` (e.g. max_batch_tokens < max_input_tokens).
-absl::Status ValidateEngineOptions(const EngineOptions& options,
-                                   const ModelSpec& spec);
+absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 
 // The warm-up shapes `options` asks for that can occur with `spec`, each
 // once, in the order given (lengths outer, rows inner).
-std::vector<WarmupShape> WarmupShapes(const EngineOptions& options,
-                                      const ModelSpec& spec);
+std::vector<WarmupShape> WarmupShapes(const EngineOptions& options, const ModelSpec& spec);
 
 }  // namespace securebert::batching
 

@@ -15,8 +15,7 @@ ModelSpec Spec() {
 }
 
 TEST(EngineOptionsTest, ResolvedDefaultsAreValid) {
-  EXPECT_TRUE(
-      ValidateEngineOptions(ResolveEngineOptions({}, Spec()), Spec()).ok());
+  EXPECT_TRUE(ValidateEngineOptions(ResolveEngineOptions({}, Spec()), Spec()).ok());
 }
 
 TEST(EngineOptionsTest, AutomaticBudgetFollowsTheDevice) {
@@ -53,8 +52,7 @@ TEST(EngineOptionsTest, OtherOutOfRangeSettingsAreErrors) {
   auto invalid = [](auto mutate) {
     EngineOptions options;
     mutate(options);
-    return ValidateEngineOptions(options, Spec()).code() ==
-           absl::StatusCode::kInvalidArgument;
+    return ValidateEngineOptions(options, Spec()).code() == absl::StatusCode::kInvalidArgument;
   };
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_batch_size = 0; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_queue_delay_us = -1; }));

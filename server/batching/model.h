@@ -58,14 +58,14 @@ struct ModelOutput {
 
 // Static facts about a loaded model.
 struct ModelSpec {
-  std::string model_id;           // e.g. "ehsanaghaei/SecureBERT"
-  int32_t hidden_size = 0;        // 768 for SecureBERT
-  int32_t num_layers = 0;         // 12 for SecureBERT
-  int32_t vocab_size = 0;         // 50265 for SecureBERT
-  int32_t max_input_tokens = 0;   // 512 for SecureBERT, <s> and </s> included
-  int32_t pad_id = 1;             // id written into padding positions
-  std::string device;             // "cpu", "cuda:0", ...
-  std::string dtype;              // "float32", "float16", "bfloat16"
+  std::string model_id;          // e.g. "ehsanaghaei/SecureBERT"
+  int32_t hidden_size = 0;       // 768 for SecureBERT
+  int32_t num_layers = 0;        // 12 for SecureBERT
+  int32_t vocab_size = 0;        // 50265 for SecureBERT
+  int32_t max_input_tokens = 0;  // 512 for SecureBERT, <s> and </s> included
+  int32_t pad_id = 1;            // id written into padding positions
+  std::string device;            // "cpu", "cuda:0", ...
+  std::string dtype;             // "float32", "float16", "bfloat16"
 };
 
 class Model {

@@ -18,15 +18,15 @@ namespace securebert::batching {
 
 // One model forward, as the worker that ran it saw it.
 struct BatchStats {
-  int32_t instance = 0;      // index of the model instance (worker) that ran it
-  int32_t batch_size = 0;    // rows
-  int32_t seq_len = 0;       // padded length (its longest row)
-  int64_t real_tokens = 0;   // tokens of its rows, padding excluded
-  int64_t padded_tokens = 0; // batch_size x seq_len: what the model computed
-  int32_t lm_rows = 0;       // <mask> positions sent through the LM head
-  int64_t max_queue_us = 0;  // longest wait among its rows, admission to start
-  int64_t compute_us = 0;    // the forward, input building to outputs back
-  int32_t core_slots = 1;    // instances' cores it ran on (ModelInput::core_slots)
+  int32_t instance = 0;       // index of the model instance (worker) that ran it
+  int32_t batch_size = 0;     // rows
+  int32_t seq_len = 0;        // padded length (its longest row)
+  int64_t real_tokens = 0;    // tokens of its rows, padding excluded
+  int64_t padded_tokens = 0;  // batch_size x seq_len: what the model computed
+  int32_t lm_rows = 0;        // <mask> positions sent through the LM head
+  int64_t max_queue_us = 0;   // longest wait among its rows, admission to start
+  int64_t compute_us = 0;     // the forward, input building to outputs back
+  int32_t core_slots = 1;     // instances' cores it ran on (ModelInput::core_slots)
   absl::StatusCode code = absl::StatusCode::kOk;  // kInternal if it failed
 };
 

@@ -6,8 +6,7 @@
 #include "batching/request_validation.h"
 
 namespace securebert::batching {
-PendingRequest::PendingRequest(Request request, absl::Time admitted,
-                               DoneCallback done)
+PendingRequest::PendingRequest(Request request, absl::Time admitted, DoneCallback done)
     : request_(std::move(request)),
       admitted_(admitted),
       num_tokens_(CountTokens(request_)),
@@ -25,25 +24,23 @@ absl::Status PendingRequest::Liveness(absl::Time now) const {
   return RequestLiveness(request_, now);
 }
 
-void PendingRequest::Deliver(
-    std::vector<std::pair<int32_t, SequenceOutput>> outputs,
-    const BatchRun& run) {
+void PendingRequest::Deliver(std::vector<std::pair<int32_t, SequenceOutput>> outputs,
+                             const BatchRun& run) {
   DoneCallback done;
   Response response;
   {
     absl::MutexLock lock(&mu_);
     if (answered()) return;
     for (auto& [index, output] : outputs) {
-      ABSL_RAW_CHECK(index >= 0 &&
-                         index < static_cast<int32_t>(outputs_.size()) &&
-                         !delivered_[index],
-                     "a sequence was delivered twice or is out of range");
+      ABSL_RAW_CHECK(
+          index >= 0 && index < static_cast<int32_t>(outputs_.size()) && !delivered_[index],
+          "a sequence was delivered twice or is out of range");
       delivered_[index] = true;
       outputs_[index] = std::move(output);
       --remaining_;
     }
-    timing_.queue_us = std::max(
-        timing_.queue_us, absl::ToInt64Microseconds(run.started - admitted_));
+    timing_.queue_us =
+        std::max(timing_.queue_us, absl::ToInt64Microseconds(run.started - admitted_));
     timing_.inference_us += run.compute_us;
     timing_.batch_size = std::max(timing_.batch_size, run.batch_size);
     if (remaining_ > 0) return;

@@ -55,8 +55,7 @@ class PendingRequest {
   // Stores the outputs of the sequences (by index) that ran in one batch and
   // accounts the batch in the request's timing; answers the request when its
   // last output arrives. Ignored if the request was already answered.
-  void Deliver(std::vector<std::pair<int32_t, SequenceOutput>> outputs,
-               const BatchRun& run);
+  void Deliver(std::vector<std::pair<int32_t, SequenceOutput>> outputs, const BatchRun& run);
 
   // Answers the request with `status` (not OK) unless already answered.
   void Fail(absl::Status status);

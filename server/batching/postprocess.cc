@@ -9,9 +9,8 @@ namespace securebert::batching {
 namespace {
 
 // Embed answer from one row's hidden states, `hidden_row` [seq_len, hidden].
-void FillEmbedding(const Request& request, const float* hidden_row,
-                   int32_t num_tokens, int32_t hidden_size,
-                   SequenceOutput* out) {
+void FillEmbedding(const Request& request, const float* hidden_row, int32_t num_tokens,
+                   int32_t hidden_size, SequenceOutput* out) {
   const size_t width = static_cast<size_t>(hidden_size);
   switch (request.pooling) {
     case Pooling::kNone:
@@ -41,40 +40,33 @@ void FillEmbedding(const Request& request, const float* hidden_row,
 
 }  // namespace
 
-absl::Status CheckModelOutput(const ModelInput& input,
-                              const ModelOutput& output, int32_t hidden_size) {
-  const size_t hidden_cells = input.want_hidden
-                                  ? static_cast<size_t>(input.batch_size) *
-                                        input.seq_len * hidden_size
-                                  : 0;
+absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output,
+                              int32_t hidden_size) {
+  const size_t hidden_cells =
+      input.want_hidden ? static_cast<size_t>(input.batch_size) * input.seq_len * hidden_size : 0;
   if (output.hidden.size() != hidden_cells) {
-    return absl::InternalError(absl::StrCat(
-        "model returned ", output.hidden.size(), " hidden values; expected ",
-        hidden_cells));
+    return absl::InternalError(absl::StrCat("model returned ", output.hidden.size(),
+                                            " hidden values; expected ", hidden_cells));
   }
   const size_t topk_cells = input.lm_rows.size() * input.top_k;
-  if (output.topk_ids.size() != topk_cells ||
-      output.topk_scores.size() != topk_cells) {
-    return absl::InternalError(absl::StrCat(
-        "model returned ", output.topk_ids.size(), " top-k ids and ",
-        output.topk_scores.size(), " scores; expected ", topk_cells));
+  if (output.topk_ids.size() != topk_cells || output.topk_scores.size() != topk_cells) {
+    return absl::InternalError(absl::StrCat("model returned ", output.topk_ids.size(),
+                                            " top-k ids and ", output.topk_scores.size(),
+                                            " scores; expected ", topk_cells));
   }
   return absl::OkStatus();
 }
 
 SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
                                   const BatchInput& batch_input, int32_t row,
-                                  const ModelOutput& output,
-                                  int32_t hidden_size) {
+                                  const ModelOutput& output, int32_t hidden_size) {
   const ModelInput& input = batch_input.model_input;
   SequenceOutput out;
-  const auto num_tokens =
-      static_cast<int32_t>(request.sequences[index].size());
+  const auto num_tokens = static_cast<int32_t>(request.sequences[index].size());
   out.num_tokens = static_cast<uint32_t>(num_tokens);
   if (request.kind == Request::Kind::kEmbed) {
-    const float* hidden_row = output.hidden.data() +
-                              static_cast<size_t>(row) * input.seq_len *
-                                  hidden_size;
+    const float* hidden_row =
+        output.hidden.data() + static_cast<size_t>(row) * input.seq_len * hidden_size;
     FillEmbedding(request, hidden_row, num_tokens, hidden_size, &out);
     return out;
   }
@@ -84,14 +76,11 @@ SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
   const std::vector<int32_t>& positions = request.mask_positions[index];
   out.masks.reserve(positions.size());
   for (size_t m = 0; m < positions.size(); ++m) {
-    const size_t base =
-        static_cast<size_t>(batch_input.first_lm_row[row] + m) * input.top_k;
+    const size_t base = static_cast<size_t>(batch_input.first_lm_row[row] + m) * input.top_k;
     SequenceOutput::Mask mask;
     mask.position = positions[m];
-    mask.ids.assign(output.topk_ids.begin() + base,
-                    output.topk_ids.begin() + base + keep);
-    mask.scores.assign(output.topk_scores.begin() + base,
-                       output.topk_scores.begin() + base + keep);
+    mask.ids.assign(output.topk_ids.begin() + base, output.topk_ids.begin() + base + keep);
+    mask.scores.assign(output.topk_scores.begin() + base, output.topk_scores.begin() + base + keep);
     out.masks.push_back(std::move(mask));
   }
   return out;

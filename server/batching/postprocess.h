@@ -18,15 +18,14 @@ namespace securebert::batching {
 
 // INTERNAL naming the mismatch unless `output` has the sizes `input` asked
 // for (a Model bug must fail its batch, not read out of bounds).
-absl::Status CheckModelOutput(const ModelInput& input,
-                              const ModelOutput& output, int32_t hidden_size);
+absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output,
+                              int32_t hidden_size);
 
 // The answer for sequence `index` of `request`, which ran as `row` of a batch
 // built as `batch_input` and produced `output` (already checked).
 SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
                                   const BatchInput& batch_input, int32_t row,
-                                  const ModelOutput& output,
-                                  int32_t hidden_size);
+                                  const ModelOutput& output, int32_t hidden_size);
 
 // Scales `values` to unit L2 norm; leaves an all-zero vector as it is.
 void L2Normalize(std::vector<float>* values);

@@ -44,8 +44,7 @@ class PostprocessTest : public ::testing::Test {
 
 TEST_F(PostprocessTest, NoPoolingReturnsRealTokensOnly) {
   Request request = EmbedRequest({{0, 2}}, Pooling::kNone);
-  const SequenceOutput out =
-      MakeSequenceOutput(request, 0, input_, 1, output_, 2);
+  const SequenceOutput out = MakeSequenceOutput(request, 0, input_, 1, output_, 2);
   EXPECT_EQ(out.shape, (std::vector<int64_t>{2, 2}));
   EXPECT_EQ(out.values, (std::vector<float>{10, -10, 11, -11}));
   EXPECT_EQ(out.num_tokens, 2u);
@@ -63,8 +62,7 @@ TEST_F(PostprocessTest, MeanAveragesRealTokensIncludingSpecials) {
 
 TEST_F(PostprocessTest, MeanIgnoresPadding) {
   Request request = EmbedRequest({{0, 2}}, Pooling::kMean);
-  const SequenceOutput out =
-      MakeSequenceOutput(request, 0, input_, 1, output_, 2);
+  const SequenceOutput out = MakeSequenceOutput(request, 0, input_, 1, output_, 2);
   EXPECT_EQ(out.values, (std::vector<float>{10.5f, -10.5f}));
 }
 
@@ -86,8 +84,7 @@ TEST_F(PostprocessTest, TopKIsTrimmedToWhatTheRequestAsked) {
   output_.topk_ids = {5, 6, 7};
   output_.topk_scores = {0.5f, 0.25f, 0.125f};
   Request request = MaskRequest({{0, 3, 2}}, 2);
-  const SequenceOutput out =
-      MakeSequenceOutput(request, 0, input_, 1, output_, 2);
+  const SequenceOutput out = MakeSequenceOutput(request, 0, input_, 1, output_, 2);
   ASSERT_EQ(out.masks.size(), 1u);
   EXPECT_EQ(out.masks[0].position, 1);
   EXPECT_EQ(out.masks[0].ids, (std::vector<int32_t>{5, 6}));
@@ -97,12 +94,10 @@ TEST_F(PostprocessTest, TopKIsTrimmedToWhatTheRequestAsked) {
 
 TEST_F(PostprocessTest, CheckModelOutputCatchesWrongSizes) {
   EXPECT_TRUE(CheckModelOutput(input_.model_input, output_, 2).ok());
-  EXPECT_EQ(CheckModelOutput(input_.model_input, output_, 3).code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckModelOutput(input_.model_input, output_, 3).code(), absl::StatusCode::kInternal);
   input_.model_input.lm_rows = {{1, 1}};
   input_.model_input.top_k = 3;
-  EXPECT_EQ(CheckModelOutput(input_.model_input, output_, 2).code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckModelOutput(input_.model_input, output_, 2).code(), absl::StatusCode::kInternal);
 }
 
 }  // namespace

@@ -20,10 +20,10 @@ namespace securebert::batching {
 
 struct QueueEntry {
   std::shared_ptr<PendingRequest> request;  // the request it belongs to
-  int32_t index = 0;       // which of the request's sequences it is
-  int32_t num_tokens = 0;  // its length, <s> and </s> included
-  uint64_t arrival = 0;    // admission order across the queue; lower is older
-  absl::Time enqueued;     // when it was admitted
+  int32_t index = 0;                        // which of the request's sequences it is
+  int32_t num_tokens = 0;                   // its length, <s> and </s> included
+  uint64_t arrival = 0;                     // admission order across the queue; lower is older
+  absl::Time enqueued;                      // when it was admitted
 };
 
 // Waiting entries by length; FIFO (ascending arrival) within a length. Only

@@ -62,9 +62,9 @@ struct Request {
 struct SequenceOutput {
   // One <mask> position's candidates, best first.
   struct Mask {
-    int32_t position = 0;        // token index of the <mask>
-    std::vector<int32_t> ids;    // vocabulary ids, top_k of them
-    std::vector<float> scores;   // softmax probabilities matching `ids`
+    int32_t position = 0;       // token index of the <mask>
+    std::vector<int32_t> ids;   // vocabulary ids, top_k of them
+    std::vector<float> scores;  // softmax probabilities matching `ids`
   };
 
   // Embed: row-major values; [num_tokens, hidden] for kNone, [hidden] pooled.

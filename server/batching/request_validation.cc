@@ -5,23 +5,19 @@
 namespace securebert::batching {
 namespace {
 
-absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input,
-                         const ModelSpec& spec) {
+absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input, const ModelSpec& spec) {
   if (ids.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("input ", input,
-                                                   " has no tokens"));
+    return absl::InvalidArgumentError(absl::StrCat("input ", input, " has no tokens"));
   }
   if (ids.size() > static_cast<size_t>(spec.max_input_tokens)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "input ", input, " has ", ids.size(),
-        " tokens; the limit is max_input_tokens=", spec.max_input_tokens,
-        " (<s> and </s> included)"));
+        "input ", input, " has ", ids.size(), " tokens; the limit is max_input_tokens=",
+        spec.max_input_tokens, " (<s> and </s> included)"));
   }
   for (int32_t id : ids) {
     if (id < 0 || id >= spec.vocab_size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("input ", input, " holds token id ", id,
-                       " outside the vocabulary of ", spec.vocab_size));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", input, " holds token id ", id, " outside the vocabulary of ", spec.vocab_size));
     }
   }
   return absl::OkStatus();
@@ -29,27 +25,26 @@ absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input,
 
 absl::Status ValidateMasks(const Request& request) {
   if (request.top_k < 1 || request.top_k > kMaxTopK) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "top_k=", request.top_k, " is out of range 1..", kMaxTopK));
+    return absl::InvalidArgumentError(
+        absl::StrCat("top_k=", request.top_k, " is out of range 1..", kMaxTopK));
   }
   if (request.mask_positions.size() != request.sequences.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mask_positions has ", request.mask_positions.size(),
-        " lists for ", request.sequences.size(), " inputs"));
+    return absl::InvalidArgumentError(absl::StrCat("mask_positions has ",
+                                                   request.mask_positions.size(), " lists for ",
+                                                   request.sequences.size(), " inputs"));
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
     const auto& positions = request.mask_positions[i];
     if (positions.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("input ", i, " has no <mask> token"));
+      return absl::InvalidArgumentError(absl::StrCat("input ", i, " has no <mask> token"));
     }
     const auto length = static_cast<int32_t>(request.sequences[i].size());
     int32_t previous = -1;
     for (int32_t position : positions) {
       if (position <= previous || position >= length) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "input ", i, ": mask position ", position,
-            " is not ascending or outside its ", length, " tokens"));
+        return absl::InvalidArgumentError(absl::StrCat("input ", i, ": mask position ", position,
+                                                       " is not ascending or outside its ", length,
+                                                       " tokens"));
       }
       previous = position;
     }
@@ -64,8 +59,7 @@ absl::Status ValidateRequest(const Request& request, const ModelSpec& spec) {
     return absl::InvalidArgumentError("request has no inputs");
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
-    if (absl::Status status = ValidateIds(request.sequences[i], i, spec);
-        !status.ok()) {
+    if (absl::Status status = ValidateIds(request.sequences[i], i, spec); !status.ok()) {
       return status;
     }
   }
@@ -76,13 +70,11 @@ absl::Status ValidateRequest(const Request& request, const ModelSpec& spec) {
 }
 
 absl::Status RequestLiveness(const Request& request, absl::Time now) {
-  if (request.cancelled != nullptr &&
-      request.cancelled->load(std::memory_order_acquire)) {
+  if (request.cancelled != nullptr && request.cancelled->load(std::memory_order_acquire)) {
     return absl::CancelledError("the client cancelled the call before it ran");
   }
   if (now >= request.deadline) {
-    return absl::DeadlineExceededError(
-        "the call's deadline passed before its work ran");
+    return absl::DeadlineExceededError("the call's deadline passed before its work ran");
   }
   return absl::OkStatus();
 }

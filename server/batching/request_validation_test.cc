@@ -30,16 +30,13 @@ void ExpectInvalid(const Request& request, const std::string& fragment) {
 }
 
 TEST(RequestValidationTest, AcceptsWellFormedRequests) {
-  EXPECT_TRUE(
-      ValidateRequest(EmbedRequest({Sequence(512, 1)}, Pooling::kMean), Spec())
-          .ok());
+  EXPECT_TRUE(ValidateRequest(EmbedRequest({Sequence(512, 1)}, Pooling::kMean), Spec()).ok());
   EXPECT_TRUE(ValidateRequest(MaskRequest({Sequence(9, 1)}, 1000), Spec()).ok());
 }
 
 TEST(RequestValidationTest, RefusesMalformedEmbedRequests) {
   ExpectInvalid(EmbedRequest({}, Pooling::kCls), "no inputs");
-  ExpectInvalid(EmbedRequest({Sequence(5, 1), {}}, Pooling::kCls),
-                "input 1 has no tokens");
+  ExpectInvalid(EmbedRequest({Sequence(5, 1), {}}, Pooling::kCls), "input 1 has no tokens");
   ExpectInvalid(EmbedRequest({Sequence(513, 1)}, Pooling::kCls),
                 "513 tokens; the limit is max_input_tokens=512");
   ExpectInvalid(EmbedRequest({{0, 1000, 2}}, Pooling::kCls),
@@ -68,18 +65,14 @@ TEST(RequestValidationTest, LivenessFollowsCancelFlagAndDeadline) {
   Request request = EmbedRequest({Sequence(5, 1)}, Pooling::kCls);
   EXPECT_TRUE(RequestLiveness(request, now).ok());
   request.deadline = now;
-  EXPECT_EQ(RequestLiveness(request, now).code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(RequestLiveness(request, now).code(), absl::StatusCode::kDeadlineExceeded);
   request.deadline = absl::InfiniteFuture();
   request.cancelled = std::make_shared<std::atomic<bool>>(true);
-  EXPECT_EQ(RequestLiveness(request, now).code(),
-            absl::StatusCode::kCancelled);
+  EXPECT_EQ(RequestLiveness(request, now).code(), absl::StatusCode::kCancelled);
 }
 
 TEST(RequestValidationTest, CountsTokensOfAllInputs) {
-  EXPECT_EQ(CountTokens(EmbedRequest({Sequence(5, 1), Sequence(7, 1)},
-                                     Pooling::kCls)),
-            12);
+  EXPECT_EQ(CountTokens(EmbedRequest({Sequence(5, 1), Sequence(7, 1)}, Pooling::kCls)), 12);
 }
 
 }  // namespace

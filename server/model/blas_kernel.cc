@@ -30,8 +30,7 @@ bool CpuHasAvx512() {
 }
 
 bool IsAvx512Kernel(absl::string_view core_name) {
-  return core_name == "skylakex" || core_name == "cooperlake" ||
-         core_name == "sapphirerapids";
+  return core_name == "skylakex" || core_name == "cooperlake" || core_name == "sapphirerapids";
 }
 
 std::string DescribeBlasKernel() {
@@ -48,7 +47,8 @@ std::string SlowBlasKernelWarning() {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   if (core.empty() || coretype == nullptr || IsAvx512Kernel(core) || !CpuHasAvx512()) return "";
   return absl::StrCat("OPENBLAS_CORETYPE=", coretype, " holds this AVX-512 CPU to OpenBLAS's ",
-                      core, " kernel; without it OpenBLAS picks an AVX-512 kernel (about 2x "
+                      core,
+                      " kernel; without it OpenBLAS picks an AVX-512 kernel (about 2x "
                       "faster matrix products measured, docs/performance.md)");
 }
 

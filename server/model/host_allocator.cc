@@ -19,9 +19,7 @@ namespace {
 // links with or without jemalloc; null when malloc is not jemalloc's.
 using MallctlFn = int (*)(const char*, void*, size_t*, void*, size_t);
 
-MallctlFn Mallctl() {
-  return reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl"));
-}
+MallctlFn Mallctl() { return reinterpret_cast<MallctlFn>(dlsym(RTLD_DEFAULT, "mallctl")); }
 
 // Writes -1 (never purge) to `name`; jemalloc's error number, 0 on success.
 int NeverPurge(MallctlFn mallctl, const std::string& name) {

@@ -34,7 +34,7 @@ namespace securebert::model {
 
 // glibc's parameters (unused under jemalloc).
 struct HostAllocatorSettings {
-  int64_t mmap_threshold_bytes = int64_t{32} << 20;  // M_MMAP_THRESHOLD
+  int64_t mmap_threshold_bytes = int64_t{32} << 20;   // M_MMAP_THRESHOLD
   int64_t trim_threshold_bytes = int64_t{512} << 20;  // M_TRIM_THRESHOLD
   int64_t top_pad_bytes = int64_t{64} << 20;          // M_TOP_PAD
 };

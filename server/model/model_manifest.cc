@@ -23,8 +23,7 @@ T Field(const json& object, const char* key) {
   return object.at(key).get<T>();
 }
 
-void ReadSpecialToken(const json& specials, const char* name, int32_t* id,
-                      std::string* token) {
+void ReadSpecialToken(const json& specials, const char* name, int32_t* id, std::string* token) {
   const json& entry = specials.at(name);
   *id = Field<int32_t>(entry, "id");
   if (token != nullptr) *token = Field<std::string>(entry, "token");
@@ -58,27 +57,27 @@ void Parse(const json& root, ModelManifest* m) {
   m->lm_head_file = Field<std::string>(root, "lm_head");
   const json& files = root.at("files");
   for (auto it = files.begin(); it != files.end(); ++it) {
-    m->files[it.key()] = ManifestFile{Field<std::string>(it.value(), "sha256"),
-                                      Field<int64_t>(it.value(), "bytes")};
+    m->files[it.key()] =
+        ManifestFile{Field<std::string>(it.value(), "sha256"), Field<int64_t>(it.value(), "bytes")};
   }
 }
 
 absl::Status CheckNumbers(const ModelManifest& m) {
-  if (m.num_layers <= 0 || m.hidden_size <= 0 || m.vocab_size <= 0 ||
-      m.num_attention_heads <= 0 || m.hidden_size % m.num_attention_heads != 0) {
+  if (m.num_layers <= 0 || m.hidden_size <= 0 || m.vocab_size <= 0 || m.num_attention_heads <= 0 ||
+      m.hidden_size % m.num_attention_heads != 0) {
     return absl::InvalidArgumentError(
         "manifest.json: architecture numbers must be positive and hidden_size "
         "divisible by num_attention_heads");
   }
   if (m.max_input_tokens <= 2 || m.max_input_tokens > m.max_position_embeddings - 2) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "manifest.json: max_input_tokens=", m.max_input_tokens,
-        " must be in 3..max_position_embeddings-2=", m.max_position_embeddings - 2));
+    return absl::InvalidArgumentError(
+        absl::StrCat("manifest.json: max_input_tokens=", m.max_input_tokens,
+                     " must be in 3..max_position_embeddings-2=", m.max_position_embeddings - 2));
   }
   for (int32_t id : {m.bos_id, m.pad_id, m.eos_id, m.unk_id, m.mask_id}) {
     if (id < 0 || id >= m.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "manifest.json: special token id ", id, " is outside vocab_size=", m.vocab_size));
+      return absl::InvalidArgumentError(absl::StrCat("manifest.json: special token id ", id,
+                                                     " is outside vocab_size=", m.vocab_size));
     }
   }
   return absl::OkStatus();
@@ -96,8 +95,8 @@ absl::Status CheckFiles(const ModelManifest& m) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) {
-      return absl::NotFoundError(absl::StrCat("model file ", path.string(),
-                                              " is missing: ", ec.message()));
+      return absl::NotFoundError(
+          absl::StrCat("model file ", path.string(), " is missing: ", ec.message()));
     }
     if (static_cast<int64_t>(size) != file.bytes) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -118,8 +117,8 @@ absl::StatusOr<ModelManifest> LoadManifest(const std::string& dir) {
   const fs::path path = fs::path(dir) / "manifest.json";
   std::ifstream in(path);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        path.string(), " is missing; export a model with tools/export_model.py"));
+    return absl::NotFoundError(
+        absl::StrCat(path.string(), " is missing; export a model with tools/export_model.py"));
   }
   ModelManifest manifest;
   manifest.dir = dir;

@@ -33,16 +33,16 @@ struct ModelManifest {
   int32_t num_attention_heads = 0;
   int32_t vocab_size = 0;
   int32_t max_position_embeddings = 0;
-  int32_t max_input_tokens = 0;  // max_position_embeddings - 2
-  int32_t bos_id = 0;            // <s>
-  int32_t pad_id = 1;            // <pad>
-  int32_t eos_id = 2;            // </s>
-  int32_t unk_id = 3;            // <unk>
-  int32_t mask_id = 0;           // <mask>
-  std::string mask_token;        // "<mask>"
-  std::string dtype;             // dtype of the exported weights
-  std::string encoder_file;      // TorchScript encoder, relative to dir
-  std::string lm_head_file;      // TorchScript LM head, relative to dir
+  int32_t max_input_tokens = 0;               // max_position_embeddings - 2
+  int32_t bos_id = 0;                         // <s>
+  int32_t pad_id = 1;                         // <pad>
+  int32_t eos_id = 2;                         // </s>
+  int32_t unk_id = 3;                         // <unk>
+  int32_t mask_id = 0;                        // <mask>
+  std::string mask_token;                     // "<mask>"
+  std::string dtype;                          // dtype of the exported weights
+  std::string encoder_file;                   // TorchScript encoder, relative to dir
+  std::string lm_head_file;                   // TorchScript LM head, relative to dir
   std::map<std::string, ManifestFile> files;  // every file but the manifest
 };
 

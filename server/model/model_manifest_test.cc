@@ -44,8 +44,8 @@ TEST(ModelManifest, MalformedJson) {
 }
 
 TEST(ModelManifest, MissingFieldIsNamed) {
-  const std::string dir = CopyTinyModel(
-      "no_field", [](nlohmann::json& m) { m["architecture"].erase("hidden_size"); });
+  const std::string dir =
+      CopyTinyModel("no_field", [](nlohmann::json& m) { m["architecture"].erase("hidden_size"); });
   absl::Status s = LoadManifest(dir).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("hidden_size"));
@@ -60,8 +60,8 @@ TEST(ModelManifest, SpecialTokenOutsideVocabulary) {
 }
 
 TEST(ModelManifest, MaxInputTokensBeyondPositions) {
-  const std::string dir = CopyTinyModel(
-      "bad_max", [](nlohmann::json& m) { m["max_input_tokens"] = 9999; });
+  const std::string dir =
+      CopyTinyModel("bad_max", [](nlohmann::json& m) { m["max_input_tokens"] = 9999; });
   EXPECT_EQ(LoadManifest(dir).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -74,8 +74,8 @@ TEST(ModelManifest, MissingListedFile) {
 }
 
 TEST(ModelManifest, UnsupportedFormatVersion) {
-  const std::string dir = CopyTinyModel(
-      "bad_version", [](nlohmann::json& m) { m["format_version"] = 2; });
+  const std::string dir =
+      CopyTinyModel("bad_version", [](nlohmann::json& m) { m["format_version"] = 2; });
   absl::Status s = LoadManifest(dir).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("format_version"));

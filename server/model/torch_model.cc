@@ -43,19 +43,19 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   try {
     device = torch::Device(name);
   } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown device \"", name, "\": ", What(e)));
+    return absl::InvalidArgumentError(absl::StrCat("unknown device \"", name, "\": ", What(e)));
   }
   if (device.is_cuda()) {
     if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "device \"", name, "\" requested but CUDA is not available (no GPU, or a "
-          "LibTorch built without CUDA)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("device \"", name,
+                       "\" requested but CUDA is not available (no GPU, or a "
+                       "LibTorch built without CUDA)"));
     }
     const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
     if (device.has_index() && device.index() >= count) {
-      return absl::InvalidArgumentError(absl::StrCat("device \"", name, "\" does not exist; ",
-                                                     count, " CUDA device(s) present"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("device \"", name, "\" does not exist; ", count, " CUDA device(s) present"));
     }
     if (!device.has_index()) device = torch::Device(torch::kCUDA, 0);
   }
@@ -91,8 +91,8 @@ absl::StatusOr<torch::jit::Module> LoadModule(const ModelManifest& m, const std:
     if (dtype != torch::kFloat) module.to(dtype);
     return module;
   } catch (const c10::Error& e) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot load TorchScript file ", path, " (corrupt or truncated?): ", What(e)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot load TorchScript file ", path, " (corrupt or truncated?): ", What(e)));
   }
 }
 
@@ -120,12 +120,14 @@ absl::Status CheckVocabulary(const ModelManifest& m) {
 
 // Runs the modules once on <s> <mask> </s> and checks what they return
 // against the manifest.
-absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder,
-                   torch::jit::Module& lm_head, const torch::Device& device) {
+absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder, torch::jit::Module& lm_head,
+                   const torch::Device& device) {
   c10::InferenceMode guard;
   try {
-    torch::Tensor ids = torch::tensor({int64_t{m.bos_id}, int64_t{m.mask_id}, int64_t{m.eos_id}},
-                                      torch::kLong).view({1, 3}).to(device);
+    torch::Tensor ids =
+        torch::tensor({int64_t{m.bos_id}, int64_t{m.mask_id}, int64_t{m.eos_id}}, torch::kLong)
+            .view({1, 3})
+            .to(device);
     torch::Tensor mask = torch::ones({1, 3}, torch::kLong).to(device);
     torch::Tensor hidden = encoder.forward({ids, mask}).toTensor();
     if (hidden.dim() != 3 || hidden.size(0) != 1 || hidden.size(1) != 3 ||
@@ -141,8 +143,8 @@ absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder,
           " logits; manifest says vocab_size=", m.vocab_size));
     }
   } catch (const c10::Error& e) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "manifest/module mismatch: probing ", m.dir, " failed: ", What(e)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("manifest/module mismatch: probing ", m.dir, " failed: ", What(e)));
   }
   return absl::OkStatus();
 }
@@ -188,12 +190,11 @@ int64_t DistinctWeightBytes(const std::vector<const torch::jit::Module*>& module
 // is staged in pinned memory and copied without blocking the host.
 torch::Tensor ToDevice(const std::vector<int64_t>& data, int64_t rows, int64_t cols,
                        const torch::Device& device) {
-  torch::Tensor host = torch::from_blob(const_cast<int64_t*>(data.data()), {rows, cols},
-                                        torch::kLong);
+  torch::Tensor host =
+      torch::from_blob(const_cast<int64_t*>(data.data()), {rows, cols}, torch::kLong);
   if (device.is_cpu()) return host;
-  torch::Tensor pinned = torch::empty({rows, cols}, torch::TensorOptions()
-                                                        .dtype(torch::kLong)
-                                                        .pinned_memory(true));
+  torch::Tensor pinned =
+      torch::empty({rows, cols}, torch::TensorOptions().dtype(torch::kLong).pinned_memory(true));
   std::memcpy(pinned.data_ptr<int64_t>(), data.data(), data.size() * sizeof(int64_t));
   return pinned.to(device, /*non_blocking=*/true);
 }
@@ -228,14 +229,14 @@ absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpe
   const size_t cells = static_cast<size_t>(in.batch_size) * static_cast<size_t>(in.seq_len);
   if (in.batch_size <= 0 || in.seq_len <= 0 || in.seq_len > spec.max_input_tokens ||
       in.input_ids.size() != cells || in.attention_mask.size() != cells) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed batch: ", in.batch_size, "x", in.seq_len, " with ", in.input_ids.size(),
-        " ids and ", in.attention_mask.size(), " mask cells"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed batch: ", in.batch_size, "x", in.seq_len, " with ",
+                     in.input_ids.size(), " ids and ", in.attention_mask.size(), " mask cells"));
   }
   for (const batching::LmRow& r : in.lm_rows) {
     if (r.row < 0 || r.row >= in.batch_size || r.position < 0 || r.position >= in.seq_len) {
-      return absl::InvalidArgumentError(absl::StrCat("LM row (", r.row, ", ", r.position,
-                                                     ") is outside the batch"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("LM row (", r.row, ", ", r.position, ") is outside the batch"));
     }
   }
   if (!in.lm_rows.empty() && (in.top_k <= 0 || in.top_k > spec.vocab_size)) {
@@ -282,7 +283,9 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
   modules->lm_head = *std::move(lm_head);
   modules->tied_embedding = ShareTiedEmbedding(modules->encoder, modules->lm_head);
   modules->weight_bytes = DistinctWeightBytes({&modules->encoder, &modules->lm_head});
-  if (absl::Status s = Probe(*manifest, modules->encoder, modules->lm_head, modules->device); !s.ok()) return s;
+  if (absl::Status s = Probe(*manifest, modules->encoder, modules->lm_head, modules->device);
+      !s.ok())
+    return s;
 
   batching::ModelSpec spec;
   spec.model_id = manifest->model_id;
@@ -305,8 +308,7 @@ std::unique_ptr<batching::Model> TorchModel::NewInstance(int32_t intra_op_thread
   return std::make_unique<TorchModelInstance>(shared_from_this(), intra_op_threads);
 }
 
-absl::StatusOr<batching::ModelOutput> TorchModel::Forward(
-    const batching::ModelInput& in) const {
+absl::StatusOr<batching::ModelOutput> TorchModel::Forward(const batching::ModelInput& in) const {
   if (absl::Status s = CheckInput(in, spec_); !s.ok()) return s;
   const int64_t rows = in.batch_size, cols = in.seq_len, hidden_size = spec_.hidden_size;
   batching::ModelOutput out;
@@ -335,8 +337,8 @@ absl::StatusOr<batching::ModelOutput> TorchModel::Forward(
       out.topk_ids.assign(top.data_ptr<int32_t>(), top.data_ptr<int32_t>() + top.numel());
     }
   } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("model forward failed on a ", rows, "x", cols,
-                                            " batch: ", What(e)));
+    return absl::InternalError(
+        absl::StrCat("model forward failed on a ", rows, "x", cols, " batch: ", What(e)));
   }
   return out;
 }

@@ -24,8 +24,9 @@ absl::Status CpuPool::TrySchedule(std::function<void()> task) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || draining_) return absl::UnavailableError("server is draining");
   if (static_cast<int64_t>(queue_.size()) >= options_.max_queued) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "server overloaded: ", queue_.size(), " requests are waiting to be tokenized; retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("server overloaded: ", queue_.size(),
+                     " requests are waiting to be tokenized; retry later"));
   }
   queue_.push_back(std::move(task));
   return absl::OkStatus();
@@ -34,9 +35,7 @@ absl::Status CpuPool::TrySchedule(std::function<void()> task) {
 bool CpuPool::Drain(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   draining_ = true;
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return queue_.empty() && running_ == 0;
-  };
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return queue_.empty() && running_ == 0; };
   return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 
@@ -45,9 +44,8 @@ void CpuPool::WorkerLoop() {
     std::function<void()> task;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping and nothing left to run
       task = std::move(queue_.front());

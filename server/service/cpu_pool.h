@@ -24,8 +24,8 @@
 namespace securebert::service {
 
 struct CpuPoolOptions {
-  int32_t threads = 2;         // worker threads (>= 1)
-  int32_t max_queued = 4096;   // tasks waiting for a thread; past it TrySchedule refuses
+  int32_t threads = 2;        // worker threads (>= 1)
+  int32_t max_queued = 4096;  // tasks waiting for a thread; past it TrySchedule refuses
 };
 
 class CpuPool {
@@ -50,7 +50,7 @@ class CpuPool {
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  int32_t running_ ABSL_GUARDED_BY(mu_) = 0;  // tasks being run right now
+  int32_t running_ ABSL_GUARDED_BY(mu_) = 0;    // tasks being run right now
   bool draining_ ABSL_GUARDED_BY(mu_) = false;  // refusing new tasks
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // threads exit once the queue is empty
 

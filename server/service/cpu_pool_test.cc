@@ -25,7 +25,8 @@ TEST(CpuPool, FullQueueRefusesAtOnce) {
   ASSERT_TRUE(pool.TrySchedule([&] {
                     started.Notify();
                     release.WaitForNotification();
-                  }).ok());
+                  })
+                  .ok());
   started.WaitForNotification();  // the only thread is busy now
   EXPECT_TRUE(pool.TrySchedule([] {}).ok());
   EXPECT_TRUE(pool.TrySchedule([] {}).ok());

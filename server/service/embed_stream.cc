@@ -61,14 +61,13 @@ void EmbedStreamCall::Submit(uint64_t seq, const v1::EmbedRequest& request) {
   call->deadline = deadline_;
   call->cancelled = cancelled_;
   ServerMetrics* metrics = metrics_;
-  pipeline_->Submit(std::move(*call),
-                    [this, seq, metrics](absl::StatusOr<ModelCallResult> result) {
-                      if (!result.ok()) return OnResult(seq, result.status());
-                      metrics->ObserveTiming(result->response.timing);
-                      v1::EmbedResponse response;
-                      FillEmbedResponse(*result, &response);
-                      OnResult(seq, std::move(response));
-                    });
+  pipeline_->Submit(std::move(*call), [this, seq, metrics](absl::StatusOr<ModelCallResult> result) {
+    if (!result.ok()) return OnResult(seq, result.status());
+    metrics->ObserveTiming(result->response.timing);
+    v1::EmbedResponse response;
+    FillEmbedResponse(*result, &response);
+    OnResult(seq, std::move(response));
+  });
 }
 
 void EmbedStreamCall::OnResult(uint64_t seq, absl::StatusOr<v1::EmbedResponse> response) {

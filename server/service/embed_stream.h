@@ -49,11 +49,11 @@ class EmbedStreamCall final : public grpc::ServerBidiReactor<v1::EmbedRequest, v
  private:
   // What to do once mu_ is released.
   struct Actions {
-    bool read = false;                 // StartRead(&incoming_)
+    bool read = false;                   // StartRead(&incoming_)
     v1::EmbedResponse* write = nullptr;  // StartWrite(write)
-    bool finish = false;               // Finish(finish_status)
+    bool finish = false;                 // Finish(finish_status)
     grpc::Status finish_status;
-    bool destroy = false;              // delete this
+    bool destroy = false;  // delete this
   };
 
   void Submit(uint64_t seq, const v1::EmbedRequest& request);

@@ -42,9 +42,9 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     res.set_content(is_ready ? "ready\n" : "not ready\n", "text/plain");
   });
   const auto& [host, port] = *address;
-  const int bound = port == 0 ? server->bind_to_any_port(host) : server->bind_to_port(host, port)
-                                                                     ? port
-                                                                     : -1;
+  const int bound = port == 0                          ? server->bind_to_any_port(host)
+                    : server->bind_to_port(host, port) ? port
+                                                       : -1;
   if (bound <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", listen));
   }

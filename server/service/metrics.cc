@@ -17,24 +17,42 @@ std::vector<double> LatencyBuckets() { return ExponentialBuckets(1e-4, 2, 21); }
 
 std::string_view GrpcCodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -52,16 +70,15 @@ ServerMetrics::ServerMetrics()
                                          "Time a request waited in the batching queue.",
                                          LatencyBuckets())),
       inference_seconds_(registry_.Histogram("securebert_inference_duration_seconds",
-                                             "Model compute time of one batch.",
-                                             LatencyBuckets())),
+                                             "Model compute time of one batch.", LatencyBuckets())),
       batch_size_(registry_.Histogram("securebert_batch_size", "Sequences per model batch.",
                                       ExponentialBuckets(1, 2, 9))),
       batch_tokens_(registry_.Histogram("securebert_batch_tokens",
                                         "Padded tokens computed per batch (rows x longest).",
                                         ExponentialBuckets(16, 2, 12))),
-      batch_padding_ratio_(registry_.Gauge(
-          "securebert_batch_padding_efficiency",
-          "Real tokens / computed (padded) tokens over all batches so far.")),
+      batch_padding_ratio_(
+          registry_.Gauge("securebert_batch_padding_efficiency",
+                          "Real tokens / computed (padded) tokens over all batches so far.")),
       real_tokens_(registry_.Counter("securebert_batch_real_tokens_total",
                                      "Real (unpadded) tokens sent through the model.")),
       padded_tokens_(registry_.Counter("securebert_batch_padded_tokens_total",
@@ -69,21 +86,19 @@ ServerMetrics::ServerMetrics()
       batches_(registry_.Counter("securebert_batches_total",
                                  "Model batches run, by instance and outcome.",
                                  {"instance", "code"})),
-      queue_requests_(registry_.Gauge("securebert_queue_requests",
-                                      "Admitted requests not yet answered.")),
+      queue_requests_(
+          registry_.Gauge("securebert_queue_requests", "Admitted requests not yet answered.")),
       queue_sequences_(registry_.Gauge("securebert_queue_sequences",
                                        "Sequences waiting in the batching queue.")),
-      in_flight_(registry_.Gauge("securebert_in_flight_requests",
-                                 "RPCs being handled right now.")),
+      in_flight_(registry_.Gauge("securebert_in_flight_requests", "RPCs being handled right now.")),
       rejected_(registry_.Counter("securebert_engine_rejected_total",
                                   "Requests the engine refused at admission, by reason.",
                                   {"code"})),
       dropped_(registry_.Counter("securebert_engine_dropped_total",
-                                 "Admitted requests answered with an error, by reason.",
-                                 {"code"})),
-      model_info_(registry_.Gauge("securebert_model_info", "The loaded model (value 1).",
-                                  {"model_id", "device", "dtype", "hidden_size",
-                                   "max_input_tokens", "instances"})) {
+                                 "Admitted requests answered with an error, by reason.", {"code"})),
+      model_info_(registry_.Gauge(
+          "securebert_model_info", "The loaded model (value 1).",
+          {"model_id", "device", "dtype", "hidden_size", "max_input_tokens", "instances"})) {
   in_flight_->Set({}, 0);
   queue_requests_->Set({}, 0);
   queue_sequences_->Set({}, 0);
@@ -91,8 +106,7 @@ ServerMetrics::ServerMetrics()
 
 void ServerMetrics::RpcStarted() { in_flight_->Add({}, 1); }
 
-void ServerMetrics::RpcFinished(std::string_view rpc, grpc::StatusCode code,
-                                absl::Duration total) {
+void ServerMetrics::RpcFinished(std::string_view rpc, grpc::StatusCode code, absl::Duration total) {
   in_flight_->Add({}, -1);
   requests_->Add({std::string(rpc), std::string(GrpcCodeName(code))}, 1);
   request_seconds_->Observe({std::string(rpc)}, absl::ToDoubleSeconds(total));

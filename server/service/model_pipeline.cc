@@ -25,7 +25,8 @@ absl::StatusOr<std::vector<tokenizer::Encoding>> ModelPipeline::Encode(
   for (size_t i = 0; i < texts.size(); ++i) {
     absl::StatusOr<tokenizer::Encoding> e = tokenizer_->Encode(texts[i], options);
     if (!e.ok()) {
-      return absl::Status(e.status().code(), absl::StrCat("inputs[", i, "]: ", e.status().message()));
+      return absl::Status(e.status().code(),
+                          absl::StrCat("inputs[", i, "]: ", e.status().message()));
     }
     encodings.push_back(*std::move(e));
   }
@@ -56,8 +57,7 @@ void ModelPipeline::Submit(ModelCall call, Done done) {
 
 void ModelPipeline::TokenizeAndQueue(ModelCall call, Done done) {
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::vector<tokenizer::Encoding>> encodings =
-      Encode(*call.texts, call.truncation);
+  absl::StatusOr<std::vector<tokenizer::Encoding>> encodings = Encode(*call.texts, call.truncation);
   const absl::Duration tokenize_time = absl::Now() - start;
   metrics_->ObserveTokenize(tokenize_time);
   if (!encodings.ok()) return done(encodings.status());
@@ -79,10 +79,10 @@ void ModelPipeline::TokenizeAndQueue(ModelCall call, Done done) {
         if (e.ids[t] == tokenizer_->mask_id()) masks.push_back(static_cast<int32_t>(t));
       }
       if (masks.empty()) {
-        return done(absl::InvalidArgumentError(absl::StrCat(
-            "inputs[", i, "]: no ", std::string(tokenizer_->mask_token()), " token",
-            e.truncated ? " left after truncation" : "",
-            "; PredictMask needs at least one per input")));
+        return done(absl::InvalidArgumentError(
+            absl::StrCat("inputs[", i, "]: no ", std::string(tokenizer_->mask_token()), " token",
+                         e.truncated ? " left after truncation" : "",
+                         "; PredictMask needs at least one per input")));
       }
       request.mask_positions.push_back(std::move(masks));
     }

@@ -36,10 +36,10 @@ struct ModelCall {
   std::shared_ptr<const std::vector<std::string>> texts;
   tokenizer::Truncation truncation = tokenizer::Truncation::kNone;
   batching::Pooling pooling = batching::Pooling::kNone;  // Embed
-  bool normalize = false;                                 // Embed
-  int32_t top_k = 10;                                     // PredictMask
-  absl::Time deadline = absl::InfiniteFuture();           // the RPC's deadline
-  std::shared_ptr<const std::atomic<bool>> cancelled;     // set when the client goes away
+  bool normalize = false;                                // Embed
+  int32_t top_k = 10;                                    // PredictMask
+  absl::Time deadline = absl::InfiniteFuture();          // the RPC's deadline
+  std::shared_ptr<const std::atomic<bool>> cancelled;    // set when the client goes away
 };
 
 // What the model produced, with what the model saw.

@@ -27,8 +27,8 @@ class ModelPipelineTest : public ::testing::Test {
     auto engine = batching::Engine::Create(engine_options, std::move(instances), &metrics_);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
-    pipeline_ = std::make_unique<ModelPipeline>(tokenizer_.get(), &pool_, engine_.get(),
-                                                &metrics_, 16);
+    pipeline_ =
+        std::make_unique<ModelPipeline>(tokenizer_.get(), &pool_, engine_.get(), &metrics_, 16);
   }
 
   absl::StatusOr<ModelCallResult> Run(batching::Request::Kind kind,

@@ -32,8 +32,8 @@ const char* TypeName(Family::Type type) {
 
 }  // namespace
 
-Family::Family(std::string name, std::string help, Type type,
-               std::vector<std::string> label_names, std::vector<double> bucket_bounds)
+Family::Family(std::string name, std::string help, Type type, std::vector<std::string> label_names,
+               std::vector<double> bucket_bounds)
     : name_(std::move(name)),
       help_(std::move(help)),
       type_(type),
@@ -80,8 +80,8 @@ double Family::Value(const LabelValues& labels) const {
 std::string Family::LabelText(const LabelValues& values, const std::string& extra) const {
   std::string text;
   for (size_t i = 0; i < label_names_.size() && i < values.size(); ++i) {
-    absl::StrAppend(&text, text.empty() ? "" : ",", label_names_[i], "=\"",
-                    EscapeLabel(values[i]), "\"");
+    absl::StrAppend(&text, text.empty() ? "" : ",", label_names_[i], "=\"", EscapeLabel(values[i]),
+                    "\"");
   }
   if (!extra.empty()) absl::StrAppend(&text, text.empty() ? "" : ",", extra);
   return text.empty() ? "" : absl::StrCat("{", text, "}");
@@ -100,8 +100,8 @@ void Family::Render(std::string* out) const {
     for (size_t i = 0; i < bounds_.size(); ++i) {
       cumulative += s.bucket_counts[i];
       absl::StrAppend(out, name_, "_bucket",
-                      LabelText(labels, absl::StrCat("le=\"", FormatValue(bounds_[i]), "\"")),
-                      " ", cumulative, "\n");
+                      LabelText(labels, absl::StrCat("le=\"", FormatValue(bounds_[i]), "\"")), " ",
+                      cumulative, "\n");
     }
     absl::StrAppend(out, name_, "_bucket", LabelText(labels, "le=\"+Inf\""), " ", s.count, "\n");
     absl::StrAppend(out, name_, "_sum", LabelText(labels, ""), " ", FormatValue(s.value), "\n");
@@ -127,9 +127,8 @@ Family* Registry::Gauge(std::string name, std::string help, std::vector<std::str
 
 Family* Registry::Histogram(std::string name, std::string help, std::vector<double> bounds,
                             std::vector<std::string> labels) {
-  return Add(std::make_unique<Family>(std::move(name), std::move(help),
-                                      Family::Type::kHistogram, std::move(labels),
-                                      std::move(bounds)));
+  return Add(std::make_unique<Family>(std::move(name), std::move(help), Family::Type::kHistogram,
+                                      std::move(labels), std::move(bounds)));
 }
 
 std::string Registry::Render() const {

@@ -43,9 +43,9 @@ class Family {
 
  private:
   struct Series {
-    double value = 0;                   // counter / gauge value; histogram sum
+    double value = 0;                     // counter / gauge value; histogram sum
     std::vector<uint64_t> bucket_counts;  // histogram: per bound, not cumulative
-    uint64_t count = 0;                 // histogram observations
+    uint64_t count = 0;                   // histogram observations
   };
   Series& SeriesFor(const LabelValues& labels) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string LabelText(const LabelValues& values, const std::string& extra) const;

@@ -49,9 +49,9 @@ absl::StatusOr<tokenizer::Truncation> MapTruncation(v1::Truncation truncation) {
 absl::Status ValidateInputCount(int count, const RequestLimits& limits) {
   if (count == 0) return absl::InvalidArgumentError("inputs: empty; send at least one text");
   if (count > limits.max_client_batch_size) {
-    return absl::InvalidArgumentError(absl::StrCat("inputs: ", count,
-                                                   " texts, more than max_client_batch_size=",
-                                                   limits.max_client_batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inputs: ", count,
+                     " texts, more than max_client_batch_size=", limits.max_client_batch_size));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,5 @@
 #include "service/responses.h"
 
-
 namespace securebert::service {
 namespace {
 

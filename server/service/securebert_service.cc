@@ -70,14 +70,14 @@ grpc::ServerUnaryReactor* SecureBertService::PredictMask(grpc::CallbackServerCon
   model_call->cancelled = call->cancelled();
   ModelPipeline* pipeline = (*backend)->pipeline;
   ServerMetrics* metrics = metrics_;
-  pipeline->Submit(std::move(*model_call), [call, response, pipeline,
-                                            metrics](absl::StatusOr<ModelCallResult> result) {
-    if (result.ok()) {
-      metrics->ObserveTiming(result->response.timing);
-      FillPredictMaskResponse(*result, pipeline->tokenizer(), response);
-    }
-    call->Reply(result.status());
-  });
+  pipeline->Submit(std::move(*model_call),
+                   [call, response, pipeline, metrics](absl::StatusOr<ModelCallResult> result) {
+                     if (result.ok()) {
+                       metrics->ObserveTiming(result->response.timing);
+                       FillPredictMaskResponse(*result, pipeline->tokenizer(), response);
+                     }
+                     call->Reply(result.status());
+                   });
   return call;
 }
 
@@ -95,14 +95,14 @@ grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContex
   ModelPipeline* pipeline = (*backend)->pipeline;
   auto texts = std::make_shared<const std::vector<std::string>>(request->inputs().begin(),
                                                                 request->inputs().end());
-  pipeline->Tokenize(std::move(texts), *truncation,
-                     [call, response, pipeline](
-                         absl::StatusOr<std::vector<tokenizer::Encoding>> encodings) {
-                       if (encodings.ok()) {
-                         FillTokenizeResponse(*encodings, pipeline->tokenizer(), response);
-                       }
-                       call->Reply(encodings.status());
-                     });
+  pipeline->Tokenize(
+      std::move(texts), *truncation,
+      [call, response, pipeline](absl::StatusOr<std::vector<tokenizer::Encoding>> encodings) {
+        if (encodings.ok()) {
+          FillTokenizeResponse(*encodings, pipeline->tokenizer(), response);
+        }
+        call->Reply(encodings.status());
+      });
   return call;
 }
 

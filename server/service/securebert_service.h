@@ -28,8 +28,8 @@
 namespace securebert::service {
 
 struct ServiceOptions {
-  RequestLimits limits;                 // per-request limits checked by handlers
-  int32_t max_stream_in_flight = 8;     // EmbedStream messages in the pipeline at once, per stream
+  RequestLimits limits;              // per-request limits checked by handlers
+  int32_t max_stream_in_flight = 8;  // EmbedStream messages in the pipeline at once, per stream
 };
 
 // What the handlers need once the model is ready.

@@ -93,9 +93,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     state->http = *std::move(http);
   }
   spdlog::info("listening: grpc={} port={} metrics={}", options.listen, state->port,
-               options.metrics_listen.empty() ? "disabled"
-                                              : absl::StrCat(options.metrics_listen, " port=",
-                                                             state->http->port()));
+               options.metrics_listen.empty()
+                   ? "disabled"
+                   : absl::StrCat(options.metrics_listen, " port=", state->http->port()));
   return std::unique_ptr<Server>(new Server(std::move(state)));
 }
 
@@ -113,22 +113,25 @@ absl::Status Server::LoadAndServe() {
   s.tokenizer = *std::move(tok);
   const batching::ModelSpec& spec = s.model->spec();
   const model::ModelManifest& manifest = s.model->manifest();
-  spdlog::info("model loaded in {:.1f}s: id={} layers={} hidden={} vocab={} device={} dtype={} "
-               "weights={:.0f} MB{}",
-               absl::ToDoubleSeconds(absl::Now() - load_start), spec.model_id, spec.num_layers,
-               spec.hidden_size, spec.vocab_size, spec.device, spec.dtype,
-               static_cast<double>(s.model->weight_bytes()) / 1e6,
-               s.model->shares_tied_embedding() ? " (tied word embedding held once)" : "");
+  spdlog::info(
+      "model loaded in {:.1f}s: id={} layers={} hidden={} vocab={} device={} dtype={} "
+      "weights={:.0f} MB{}",
+      absl::ToDoubleSeconds(absl::Now() - load_start), spec.model_id, spec.num_layers,
+      spec.hidden_size, spec.vocab_size, spec.device, spec.dtype,
+      static_cast<double>(s.model->weight_bytes()) / 1e6,
+      s.model->shares_tied_embedding() ? " (tied word embedding held once)" : "");
   if (manifest.random_weights) {
-    spdlog::warn("model {} has RANDOM weights ({}): a demo/test model whose embeddings and "
-                 "predictions are meaningless", spec.model_id, manifest.source);
+    spdlog::warn(
+        "model {} has RANDOM weights ({}): a demo/test model whose embeddings and "
+        "predictions are meaningless",
+        spec.model_id, manifest.source);
   }
 
   if (o.max_input_tokens == 0) o.max_input_tokens = spec.max_input_tokens;
   if (o.max_input_tokens < 3 || o.max_input_tokens > spec.max_input_tokens) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--max_input_tokens=", o.max_input_tokens, " must be in 3..", spec.max_input_tokens,
-        " (the model's limit)"));
+    return absl::InvalidArgumentError(absl::StrCat("--max_input_tokens=", o.max_input_tokens,
+                                                   " must be in 3..", spec.max_input_tokens,
+                                                   " (the model's limit)"));
   }
   ResolveThreading(spec.device, Cores(), &o.instances, &o.intra_op_threads);
   std::vector<std::unique_ptr<batching::Model>> instances;
@@ -140,18 +143,18 @@ absl::Status Server::LoadAndServe() {
   if (!engine.ok()) return engine.status();
   s.engine = *std::move(engine);
   o.engine = s.engine->options();  // automatic settings resolved
-  spdlog::info("engine: instances={} intra_op_threads={} lend_idle_cores={} max_batch_tokens={} "
-               "max_batch_size={} max_queue_delay_us={} max_concurrent_requests={}",
-               o.instances, o.intra_op_threads, o.engine.lend_idle_cores,
-               o.engine.max_batch_tokens, o.engine.max_batch_size,
-               o.engine.max_queue_delay_us, o.engine.max_concurrent_requests);
+  spdlog::info(
+      "engine: instances={} intra_op_threads={} lend_idle_cores={} max_batch_tokens={} "
+      "max_batch_size={} max_queue_delay_us={} max_concurrent_requests={}",
+      o.instances, o.intra_op_threads, o.engine.lend_idle_cores, o.engine.max_batch_tokens,
+      o.engine.max_batch_size, o.engine.max_queue_delay_us, o.engine.max_concurrent_requests);
   const absl::Time warm_start = absl::Now();
   if (absl::Status w = s.engine->Warmup(); !w.ok()) return w;
   spdlog::info("warm-up done in {:.1f}s", absl::ToDoubleSeconds(absl::Now() - warm_start));
 
-  s.pool = std::make_unique<CpuPool>(CpuPoolOptions{
-      .threads = o.tokenizer_threads > 0 ? o.tokenizer_threads : Cores(),
-      .max_queued = std::max(1024, 2 * o.engine.max_concurrent_requests)});
+  s.pool = std::make_unique<CpuPool>(
+      CpuPoolOptions{.threads = o.tokenizer_threads > 0 ? o.tokenizer_threads : Cores(),
+                     .max_queued = std::max(1024, 2 * o.engine.max_concurrent_requests)});
   s.pipeline = std::make_unique<ModelPipeline>(s.tokenizer.get(), s.pool.get(), s.engine.get(),
                                                &s.metrics, o.max_input_tokens);
   ServiceBackend backend;
@@ -173,9 +176,10 @@ absl::Status Server::LoadAndServe() {
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
   s.ready = true;
-  spdlog::info("ready: serving {} on port {}; try: build/bin/securebert-client --target "
-               "127.0.0.1:{} predict-mask \"Attackers used {} to steal credentials.\"",
-               spec.model_id, s.port, s.port, std::string(s.tokenizer->mask_token()));
+  spdlog::info(
+      "ready: serving {} on port {}; try: build/bin/securebert-client --target "
+      "127.0.0.1:{} predict-mask \"Attackers used {} to steal credentials.\"",
+      spec.model_id, s.port, s.port, std::string(s.tokenizer->mask_token()));
   return absl::OkStatus();
 }
 

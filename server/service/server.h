@@ -37,8 +37,8 @@ struct ServerOptions {
   int64_t shutdown_grace_s = 30;                // how long Drain waits for accepted work
   int64_t shutdown_linger_ms = 2000;            // Drain keeps refusing this long before closing
   model::TorchModelOptions model;               // device and dtype
-  int32_t instances = 0;          // model workers; 0: one per core on CPU, 1 on CUDA
-  int32_t intra_op_threads = 0;   // LibTorch threads per worker; 0: cores / instances
+  int32_t instances = 0;                        // model workers; 0: one per core on CPU, 1 on CUDA
+  int32_t intra_op_threads = 0;                 // LibTorch threads per worker; 0: cores / instances
   int32_t max_input_tokens = 0;   // 0: the model's (512 for SecureBERT); may only lower it
   int32_t tokenizer_threads = 0;  // tokenizer pool threads; 0: one per core
   batching::EngineOptions engine;

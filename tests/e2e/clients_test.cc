@@ -43,10 +43,10 @@ class ClientsTest : public ::testing::Test {
 ServerProcess* ClientsTest::server_ = nullptr;
 
 TEST_F(ClientsTest, PythonExampleRuns) {
-  const std::string command = std::string("PYTHONPATH=") + SECUREBERT_BINARY_DIR + "/python:" +
-                              SECUREBERT_SOURCE_DIR + "/client/python " + SECUREBERT_PYTHON +
-                              " " + SECUREBERT_SOURCE_DIR + "/client/python/example.py --target " +
-                              server_->target();
+  const std::string command = std::string("PYTHONPATH=") + SECUREBERT_BINARY_DIR +
+                              "/python:" + SECUREBERT_SOURCE_DIR + "/client/python " +
+                              SECUREBERT_PYTHON + " " + SECUREBERT_SOURCE_DIR +
+                              "/client/python/example.py --target " + server_->target();
   const CommandResult r = RunCommand(command);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("random-init/tiny"));
@@ -65,18 +65,17 @@ TEST_F(ClientsTest, CliPredictMaskReadsLikeTheModelCard) {
       RunCommand(BinaryPath("securebert-client") + " health --target " + server_->target());
   EXPECT_EQ(health.exit_code, 0) << health.output;
   EXPECT_THAT(health.output, HasSubstr("SERVING"));
-  const CommandResult bad = RunCommand(BinaryPath("securebert-client") +
-                                       " predict-mask --target " + server_->target() +
-                                       " 'no mask in this text'");
+  const CommandResult bad = RunCommand(BinaryPath("securebert-client") + " predict-mask --target " +
+                                       server_->target() + " 'no mask in this text'");
   EXPECT_EQ(bad.exit_code, 1) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("INVALID_ARGUMENT"));
 }
 
 TEST_F(ClientsTest, LoadGeneratorAnswersEveryRequest) {
   for (const char* call : {"embed", "predict-mask", "embed-stream", "tokenize"}) {
-    const CommandResult r = RunCommand(BinaryPath("securebert-load") + " --target " +
-                                       server_->target() + " --call " + call +
-                                       " -n 200 -c 8 --max_tokens 100 -O json");
+    const CommandResult r =
+        RunCommand(BinaryPath("securebert-load") + " --target " + server_->target() + " --call " +
+                   call + " -n 200 -c 8 --max_tokens 100 -O json");
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const size_t brace = r.output.find('{');
     ASSERT_NE(brace, std::string::npos) << r.output;

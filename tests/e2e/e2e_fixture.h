@@ -20,8 +20,8 @@ namespace securebert::testing {
 
 // Server flags every e2e suite uses: small limits, so limit errors are cheap.
 inline std::vector<std::string> DefaultServerArgs() {
-  return {"--model_dir=" + TinyModelDir(), "--max_client_batch_size=8",
-          "--max_input_tokens=128", "--max_batch_tokens=2048", "--log_level=info"};
+  return {"--model_dir=" + TinyModelDir(), "--max_client_batch_size=8", "--max_input_tokens=128",
+          "--max_batch_tokens=2048", "--log_level=info"};
 }
 
 inline std::unique_ptr<client::SecureBertClient> MakeClient(const std::string& target,
@@ -97,7 +97,8 @@ class InProcessModel {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
 };
 
-inline float MaxAbsDiff(const std::vector<float>& a, const google::protobuf::RepeatedField<float>& b) {
+inline float MaxAbsDiff(const std::vector<float>& a,
+                        const google::protobuf::RepeatedField<float>& b) {
   EXPECT_EQ(a.size(), static_cast<size_t>(b.size()));
   float worst = 0;
   for (size_t i = 0; i < a.size() && i < static_cast<size_t>(b.size()); ++i) {

@@ -73,7 +73,8 @@ TEST(LifecycleTest, ReflectionListsTheService) {
   ASSERT_TRUE(stream->Read(&response));
   std::vector<std::string> names;
   for (const auto& s : response.list_services_response().service()) names.push_back(s.name());
-  EXPECT_THAT(names, ::testing::IsSupersetOf({"securebert.v1.SecureBert", "grpc.health.v1.Health"}));
+  EXPECT_THAT(names,
+              ::testing::IsSupersetOf({"securebert.v1.SecureBert", "grpc.health.v1.Health"}));
   grpc::reflection::v1alpha::ServerReflectionRequest symbol;
   symbol.set_file_containing_symbol("securebert.v1.SecureBert");
   ASSERT_TRUE(stream->Write(symbol));
@@ -95,7 +96,8 @@ TEST(LifecycleTest, HttpProbesAndMetricsMove) {
   EXPECT_EQ(before.count(ok_embed), 0u);
   EXPECT_EQ(before.at("securebert_model_info{model_id=\"random-init/tiny\",device=\"cpu\","
                       "dtype=\"float32\",hidden_size=\"64\",max_input_tokens=\"128\","
-                      "instances=\"" + std::to_string(std::max(1u, std::thread::hardware_concurrency())) + "\"}"),
+                      "instances=\"" +
+                      std::to_string(std::max(1u, std::thread::hardware_concurrency())) + "\"}"),
             1);
   auto client = MakeClient(server.target());
   v1::EmbedRequest r;
@@ -134,10 +136,9 @@ TEST(LifecycleTest, EnvironmentSetsFlagsAndCommandLineWins) {
   setenv("SECUREBERT_MAX_CLIENT_BATCH_SIZE", "3", 1);
   setenv("SECUREBERT_MAX_BATCH_SIZE", "5", 1);
   std::vector<std::string> args = DefaultServerArgs();  // sets --max_client_batch_size=8
-  args.erase(std::remove_if(args.begin(), args.end(),
-                            [](const std::string& a) {
-                              return a.rfind("--max_client_batch_size", 0) == 0;
-                            }),
+  args.erase(std::remove_if(
+                 args.begin(), args.end(),
+                 [](const std::string& a) { return a.rfind("--max_client_batch_size", 0) == 0; }),
              args.end());
   args.push_back("--max_batch_size=6");
   ServerProcess server(BinaryPath("securebert-server"), args);

@@ -12,8 +12,7 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr float kTolerance = 1e-4f;
-const char kMaskText[] =
-    "Adversaries may use <mask> to move laterally through the network.";
+const char kMaskText[] = "Adversaries may use <mask> to move laterally through the network.";
 
 class RpcTest : public ::testing::Test {
  protected:
@@ -77,8 +76,9 @@ TEST_F(RpcTest, TokenizeEqualsTheTokenizer) {
 TEST_F(RpcTest, EmbedAllTokensEqualsTheModel) {
   v1::EmbedRequest r;
   r.add_inputs("Ransomware encrypted the file server.");
-  r.add_inputs("A much longer description of a phishing campaign that used malicious macros "
-               "in invoices to drop a remote access trojan on finance workstations.");
+  r.add_inputs(
+      "A much longer description of a phishing campaign that used malicious macros "
+      "in invoices to drop a remote access trojan on finance workstations.");
   auto resp = client_->Embed(r);
   ASSERT_TRUE(resp.ok()) << resp.status();
   ASSERT_EQ(resp->embeddings_size(), 2);
@@ -147,8 +147,8 @@ TEST_F(RpcTest, PredictMaskEqualsTheModel) {
         EXPECT_EQ(p.token_id(), static_cast<uint32_t>(want.topk_ids[m][k]));
         EXPECT_EQ(p.token(), model_->tokenizer().DecodeToken(want.topk_ids[m][k]));
         if (want.mask_positions.size() == 1) {
-          EXPECT_EQ(p.sequence(), model_->tokenizer().DecodeFilled(
-                                      want.ids, want.mask_positions[m], want.topk_ids[m][k]));
+          EXPECT_EQ(p.sequence(), model_->tokenizer().DecodeFilled(want.ids, want.mask_positions[m],
+                                                                   want.topk_ids[m][k]));
         }
         EXPECT_THAT(p.sequence(), ::testing::Not(HasSubstr("<s>")));
       }

@@ -53,11 +53,11 @@ std::vector<batching::Response> RunAll(batching::Engine& engine, std::vector<Req
   std::vector<absl::StatusOr<batching::Response>> results(requests.size());
   std::vector<absl::Notification> done(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
-    absl::Status s = engine.Submit(std::move(requests[i]),
-                                   [&, i](absl::StatusOr<batching::Response> r) {
-                                     results[i] = std::move(r);
-                                     done[i].Notify();
-                                   });
+    absl::Status s =
+        engine.Submit(std::move(requests[i]), [&, i](absl::StatusOr<batching::Response> r) {
+          results[i] = std::move(r);
+          done[i].Notify();
+        });
     EXPECT_TRUE(s.ok()) << s;
     if (!s.ok()) done[i].Notify();
   }
@@ -125,7 +125,9 @@ class BatchedEqualsUnbatched : public ::testing::Test {
   std::shared_ptr<model::TorchModel> model_;
 };
 
-TEST_F(BatchedEqualsUnbatched, EmbedAllTokens) { Compare(Request::Kind::kEmbed, Pooling::kNone, false); }
+TEST_F(BatchedEqualsUnbatched, EmbedAllTokens) {
+  Compare(Request::Kind::kEmbed, Pooling::kNone, false);
+}
 TEST_F(BatchedEqualsUnbatched, EmbedCls) { Compare(Request::Kind::kEmbed, Pooling::kCls, false); }
 TEST_F(BatchedEqualsUnbatched, EmbedMean) { Compare(Request::Kind::kEmbed, Pooling::kMean, false); }
 TEST_F(BatchedEqualsUnbatched, EmbedMeanNormalized) {

@@ -32,8 +32,7 @@ inline void WriteJson(const std::string& path, const nlohmann::json& value) {
 // A fresh copy of the tiny model in the test's temporary directory, named
 // `name`; `edit_manifest` may change the copy's manifest.
 inline std::string CopyTinyModel(
-    const std::string& name,
-    const std::function<void(nlohmann::json&)>& edit_manifest = nullptr) {
+    const std::string& name, const std::function<void(nlohmann::json&)>& edit_manifest = nullptr) {
   namespace fs = std::filesystem;
   const fs::path dst = fs::path(::testing::TempDir()) / ("securebert_" + name);
   fs::remove_all(dst);

@@ -23,8 +23,8 @@
 
 #define SECUREBERT_STRINGIFY_INNER(x) #x
 #define SECUREBERT_STRINGIFY(x) SECUREBERT_STRINGIFY_INNER(x)
-static_assert(std::string_view(SECUREBERT_STRINGIFY(
-                  ABSL_OPTION_INLINE_NAMESPACE_NAME)) == "debian3",
+static_assert(std::string_view(SECUREBERT_STRINGIFY(ABSL_OPTION_INLINE_NAMESPACE_NAME)) ==
+                  "debian3",
               "tsan_absl_shim.cc wraps abseil's debian3 symbols; update the "
               "mangled names here and in the root CMakeLists.txt for this abseil");
 
@@ -99,14 +99,11 @@ void __wrap__ZN4absl7debian35Mutex12ReaderUnlockEv(Mutex* mu) {
 }
 
 // absl::Mutex::Await(const Condition&): unlocks and relocks inside.
-void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(
-    Mutex* mu, const Condition& cond);
-void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(
-    Mutex* mu, const Condition& cond) {
+void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(Mutex* mu, const Condition& cond);
+void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(Mutex* mu, const Condition& cond) {
   const AnnotatedCondition annotated{&cond, mu};
   __tsan_release(mu);
-  __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(
-      mu, Condition(&annotated));
+  __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(mu, Condition(&annotated));
   __tsan_acquire(mu);
 }
 
@@ -117,9 +114,8 @@ bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4Time
     Mutex* mu, const Condition& cond, Time deadline) {
   const AnnotatedCondition annotated{&cond, mu};
   __tsan_release(mu);
-  const bool result =
-      __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
-          mu, Condition(&annotated), deadline);
+  const bool result = __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+      mu, Condition(&annotated), deadline);
   __tsan_acquire(mu);
   return result;
 }
@@ -139,13 +135,10 @@ bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8Durat
 }
 
 // absl::Mutex::LockWhen(const Condition&)
-void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
-    Mutex* mu, const Condition& cond);
-void __wrap__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
-    Mutex* mu, const Condition& cond) {
+void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(Mutex* mu, const Condition& cond);
+void __wrap__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(Mutex* mu, const Condition& cond) {
   const AnnotatedCondition annotated{&cond, mu};
-  __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
-      mu, Condition(&annotated));
+  __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(mu, Condition(&annotated));
   __tsan_acquire(mu);
 }
 
@@ -157,10 +150,8 @@ void __wrap__ZN4absl7debian312Notification6NotifyEv(Notification* n) {
 }
 
 // absl::Notification::WaitForNotification() const
-void __real__ZNK4absl7debian312Notification19WaitForNotificationEv(
-    const Notification* n);
-void __wrap__ZNK4absl7debian312Notification19WaitForNotificationEv(
-    const Notification* n) {
+void __real__ZNK4absl7debian312Notification19WaitForNotificationEv(const Notification* n);
+void __wrap__ZNK4absl7debian312Notification19WaitForNotificationEv(const Notification* n) {
   __real__ZNK4absl7debian312Notification19WaitForNotificationEv(n);
   __tsan_acquire(const_cast<Notification*>(n));
 }

@@ -10,8 +10,7 @@ EngineOptions EngineFixture::Options() {
   return options;
 }
 
-std::vector<std::unique_ptr<Model>> EngineFixture::Models(
-    const Instances& instances) {
+std::vector<std::unique_ptr<Model>> EngineFixture::Models(const Instances& instances) {
   std::vector<std::unique_ptr<Model>> models;
   for (int32_t i = 0; i < instances.count; ++i) {
     FakeModelOptions fake;
@@ -26,8 +25,8 @@ std::vector<std::unique_ptr<Model>> EngineFixture::Models(
   return models;
 }
 
-Engine& EngineFixture::Start(const EngineOptions& options,
-                             const Instances& instances, Clock* clock) {
+Engine& EngineFixture::Start(const EngineOptions& options, const Instances& instances,
+                             Clock* clock) {
   auto engine = Engine::Create(options, Models(instances), &observer_, clock);
   EXPECT_TRUE(engine.ok()) << engine.status();
   engine_ = std::move(*engine);
@@ -38,10 +37,8 @@ Engine& EngineFixture::Start(const EngineOptions& options) {
   return Start(options, Instances{}, &clock_);
 }
 
-absl::Status EngineFixture::SubmitCls(int32_t length, int32_t tag,
-                                      Reply* reply) {
-  return engine_->Submit(EmbedRequest({Sequence(length, tag)}, Pooling::kCls),
-                         reply->Callback());
+absl::Status EngineFixture::SubmitCls(int32_t length, int32_t tag, Reply* reply) {
+  return engine_->Submit(EmbedRequest({Sequence(length, tag)}, Pooling::kCls), reply->Callback());
 }
 
 void EngineFixture::HoldWorker(Reply* reply) {

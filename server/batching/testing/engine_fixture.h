@@ -37,8 +37,7 @@ class EngineFixture : public ::testing::Test {
   std::vector<std::unique_ptr<Model>> Models(const Instances& instances);
 
   // Creates the engine (held by the fixture) and returns it.
-  Engine& Start(const EngineOptions& options, const Instances& instances,
-                Clock* clock);
+  Engine& Start(const EngineOptions& options, const Instances& instances, Clock* clock);
   Engine& Start(const EngineOptions& options);  // 1 instance, fake clock
 
   // Closes the gate, submits a one-row request and waits until its forward

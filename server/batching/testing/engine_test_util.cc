@@ -16,8 +16,7 @@ std::vector<int32_t> Sequence(int32_t length, int32_t tag) {
   return ids;
 }
 
-Request EmbedRequest(std::vector<std::vector<int32_t>> sequences,
-                     Pooling pooling) {
+Request EmbedRequest(std::vector<std::vector<int32_t>> sequences, Pooling pooling) {
   Request request;
   request.kind = Request::Kind::kEmbed;
   request.sequences = std::move(sequences);
@@ -25,14 +24,12 @@ Request EmbedRequest(std::vector<std::vector<int32_t>> sequences,
   return request;
 }
 
-Request MaskRequest(std::vector<std::vector<int32_t>> sequences,
-                    int32_t top_k) {
+Request MaskRequest(std::vector<std::vector<int32_t>> sequences, int32_t top_k) {
   Request request;
   request.kind = Request::Kind::kPredictMask;
   request.top_k = top_k;
   for (const auto& sequence : sequences) {
-    request.mask_positions.push_back(
-        {static_cast<int32_t>(sequence.size()) / 2});
+    request.mask_positions.push_back({static_cast<int32_t>(sequence.size()) / 2});
   }
   request.sequences = std::move(sequences);
   return request;
@@ -48,9 +45,7 @@ DoneCallback Reply::Callback() {
 
 absl::StatusOr<Response> Reply::Await() {
   absl::MutexLock lock(&mu_);
-  auto answered = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return result_.has_value();
-  };
+  auto answered = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return result_.has_value(); };
   mu_.Await(absl::Condition(&answered));
   return *result_;
 }
@@ -105,35 +100,28 @@ int64_t CountingObserver::depth_reports() {
   return depth_reports_;
 }
 
-::testing::AssertionResult MatchesFake(const Request& request,
-                                       const Response& response,
-                                       int32_t hidden_size,
-                                       int32_t vocab_size) {
+::testing::AssertionResult MatchesFake(const Request& request, const Response& response,
+                                       int32_t hidden_size, int32_t vocab_size) {
   if (response.outputs.size() != request.sequences.size()) {
     return ::testing::AssertionFailure()
-           << response.outputs.size() << " outputs for "
-           << request.sequences.size() << " inputs";
+           << response.outputs.size() << " outputs for " << request.sequences.size() << " inputs";
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
-    const SequenceOutput want =
-        FakeModel::Expected(request, i, hidden_size, vocab_size);
+    const SequenceOutput want = FakeModel::Expected(request, i, hidden_size, vocab_size);
     const SequenceOutput& got = response.outputs[i];
     if (got.num_tokens != want.num_tokens || got.shape != want.shape ||
-        got.values.size() != want.values.size() ||
-        got.masks.size() != want.masks.size()) {
+        got.values.size() != want.values.size() || got.masks.size() != want.masks.size()) {
       return ::testing::AssertionFailure() << "input " << i << ": wrong shape";
     }
     for (size_t v = 0; v < want.values.size(); ++v) {
       if (std::fabs(got.values[v] - want.values[v]) > 1e-5f) {
-        return ::testing::AssertionFailure()
-               << "input " << i << " value " << v << ": " << got.values[v]
-               << " != " << want.values[v];
+        return ::testing::AssertionFailure() << "input " << i << " value " << v << ": "
+                                             << got.values[v] << " != " << want.values[v];
       }
     }
     for (size_t m = 0; m < want.masks.size(); ++m) {
       if (got.masks[m].position != want.masks[m].position ||
-          got.masks[m].ids != want.masks[m].ids ||
-          got.masks[m].scores != want.masks[m].scores) {
+          got.masks[m].ids != want.masks[m].ids || got.masks[m].scores != want.masks[m].scores) {
         return ::testing::AssertionFailure()
                << "input " << i << " mask " << m << ": wrong candidates";
       }

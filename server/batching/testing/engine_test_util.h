@@ -24,11 +24,9 @@ namespace securebert::batching::testing {
 // log shows whose row it was), filler derived from tag, </s>=2 last.
 std::vector<int32_t> Sequence(int32_t length, int32_t tag);
 
-Request EmbedRequest(std::vector<std::vector<int32_t>> sequences,
-                     Pooling pooling);
+Request EmbedRequest(std::vector<std::vector<int32_t>> sequences, Pooling pooling);
 // A PredictMask request with one <mask> at position length/2 per input.
-Request MaskRequest(std::vector<std::vector<int32_t>> sequences,
-                    int32_t top_k);
+Request MaskRequest(std::vector<std::vector<int32_t>> sequences, int32_t top_k);
 
 // Records the answer of one request.
 class Reply {
@@ -50,8 +48,7 @@ class Reply {
 class CountingObserver : public EngineObserver {
  public:
   void OnBatch(const BatchStats& stats) override ABSL_LOCKS_EXCLUDED(mu_);
-  void OnQueueDepth(int64_t requests, int64_t sequences) override
-      ABSL_LOCKS_EXCLUDED(mu_);
+  void OnQueueDepth(int64_t requests, int64_t sequences) override ABSL_LOCKS_EXCLUDED(mu_);
   void OnRejected(absl::StatusCode code) override ABSL_LOCKS_EXCLUDED(mu_);
   void OnDropped(absl::StatusCode code) override ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -69,10 +66,8 @@ class CountingObserver : public EngineObserver {
 };
 
 // Whether `response` is the fake model's answer to `request`, in order.
-::testing::AssertionResult MatchesFake(const Request& request,
-                                       const Response& response,
-                                       int32_t hidden_size,
-                                       int32_t vocab_size);
+::testing::AssertionResult MatchesFake(const Request& request, const Response& response,
+                                       int32_t hidden_size, int32_t vocab_size);
 
 }  // namespace securebert::batching::testing
 

@@ -10,26 +10,20 @@ struct ConditionOrDeadline {
   const absl::Condition* cond;
   FakeClock* clock;
   absl::Time deadline;
-  bool operator()() const {
-    return cond->Eval() || clock->Now() >= deadline;
-  }
+  bool operator()() const { return cond->Eval() || clock->Now() >= deadline; }
 };
 
 }  // namespace
 
-FakeClock::FakeClock()
-    : now_ns_(absl::ToUnixNanos(absl::FromUnixSeconds(1700000000))) {}
+FakeClock::FakeClock() : now_ns_(absl::ToUnixNanos(absl::FromUnixSeconds(1700000000))) {}
 
-absl::Time FakeClock::Now() {
-  return absl::FromUnixNanos(now_ns_.load(std::memory_order_acquire));
-}
+absl::Time FakeClock::Now() { return absl::FromUnixNanos(now_ns_.load(std::memory_order_acquire)); }
 
 void FakeClock::Advance(absl::Duration duration) {
   std::vector<absl::Mutex*> waiting_on;
   {
     absl::MutexLock lock(&mu_);
-    now_ns_.fetch_add(absl::ToInt64Nanoseconds(duration),
-                      std::memory_order_acq_rel);
+    now_ns_.fetch_add(absl::ToInt64Nanoseconds(duration), std::memory_order_acq_rel);
     waiting_on = waiting_on_;
   }
   // absl::Mutex re-evaluates its waiters' conditions when it is released, so
@@ -40,8 +34,7 @@ void FakeClock::Advance(absl::Duration duration) {
   }
 }
 
-bool FakeClock::AwaitWithDeadline(absl::Mutex* mu,
-                                  const absl::Condition& cond,
+bool FakeClock::AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
                                   absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);

@@ -27,8 +27,7 @@ class FakeClock final : public Clock {
   // Moves time forward by `duration` and wakes waiters whose deadline passed.
   void Advance(absl::Duration duration) ABSL_LOCKS_EXCLUDED(mu_);
 
-  bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond,
-                         absl::Time deadline) override
+  bool AwaitWithDeadline(absl::Mutex* mu, const absl::Condition& cond, absl::Time deadline) override
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) ABSL_LOCKS_EXCLUDED(mu_);
 
   // How many threads are blocked in AwaitWithDeadline now.

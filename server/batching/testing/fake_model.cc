@@ -32,9 +32,7 @@ void ForwardGate::Release(int64_t count) {
 
 void ForwardGate::AwaitEntered(int64_t count) {
   absl::MutexLock lock(&mu_);
-  auto reached = [this, count]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return entered_ >= count;
-  };
+  auto reached = [this, count]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return entered_ >= count; };
   mu_.Await(absl::Condition(&reached));
 }
 
@@ -46,9 +44,7 @@ int64_t ForwardGate::entered() {
 void ForwardGate::Pass() {
   absl::MutexLock lock(&mu_);
   ++entered_;
-  auto may_pass = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return open_ || permits_ > 0;
-  };
+  auto may_pass = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return open_ || permits_ > 0; };
   mu_.Await(absl::Condition(&may_pass));
   if (!open_) --permits_;
 }
@@ -80,23 +76,24 @@ int32_t BatchLog::max_slots_in_use() {
 }
 
 FakeModel::FakeModel(const FakeModelOptions& options)
-    : options_(options),
-      spec_{"fake/securebert", options.hidden_size, 2, options.vocab_size,
-            options.max_input_tokens, 1, "cpu", "float32"} {}
+    : options_(options), spec_{"fake/securebert",
+                               options.hidden_size,
+                               2,
+                               options.vocab_size,
+                               options.max_input_tokens,
+                               1,
+                               "cpu",
+                               "float32"} {}
 
-void FakeModel::BindToCurrentThread() {
-  bound_thread_ = std::this_thread::get_id();
-}
+void FakeModel::BindToCurrentThread() { bound_thread_ = std::this_thread::get_id(); }
 
 float FakeModel::Hidden(int32_t id, int32_t position, int32_t h) {
-  return static_cast<float>((id * 131 + position * 31 + h * 7) % 1009) /
-             1009.0f -
-         0.5f;
+  return static_cast<float>((id * 131 + position * 31 + h * 7) % 1009) / 1009.0f - 0.5f;
 }
 
-std::pair<std::vector<int32_t>, std::vector<float>> FakeModel::TopK(
-    const std::vector<int32_t>& ids, int32_t position, int32_t k,
-    int32_t vocab_size) {
+std::pair<std::vector<int32_t>, std::vector<float>> FakeModel::TopK(const std::vector<int32_t>& ids,
+                                                                    int32_t position, int32_t k,
+                                                                    int32_t vocab_size) {
   const int32_t context = ids[position > 0 ? position - 1 : 0];
   const int64_t seed = int64_t{context} * 31 + position;
   std::vector<int32_t> top_ids(k);
@@ -120,8 +117,7 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
   const int32_t width = spec_.hidden_size;
   ModelOutput output;
   if (input.want_hidden) {
-    output.hidden.resize(static_cast<size_t>(input.batch_size) *
-                         input.seq_len * width);
+    output.hidden.resize(static_cast<size_t>(input.batch_size) * input.seq_len * width);
   }
   std::vector<std::vector<int32_t>> rows(input.batch_size);
   for (int32_t b = 0; b < input.batch_size; ++b) {
@@ -135,17 +131,14 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
       if (real) rows[b].push_back(id);
       if (!input.want_hidden) continue;
       for (int32_t h = 0; h < width; ++h) {
-        output.hidden[cell * width + h] =
-            real ? Hidden(id, t, h) : kPaddingValue;
+        output.hidden[cell * width + h] = real ? Hidden(id, t, h) : kPaddingValue;
       }
     }
   }
   for (const LmRow& lm : input.lm_rows) {
-    auto [ids, scores] =
-        TopK(rows[lm.row], lm.position, input.top_k, spec_.vocab_size);
+    auto [ids, scores] = TopK(rows[lm.row], lm.position, input.top_k, spec_.vocab_size);
     output.topk_ids.insert(output.topk_ids.end(), ids.begin(), ids.end());
-    output.topk_scores.insert(output.topk_scores.end(), scores.begin(),
-                              scores.end());
+    output.topk_scores.insert(output.topk_scores.end(), scores.begin(), scores.end());
   }
   return output;
 }
@@ -163,8 +156,8 @@ void FakeModel::Record(const ModelInput& input) {
       length += input.attention_mask[offset + t] != 0 ? 1 : 0;
     }
     seen.lengths.push_back(length);
-    seen.tags.push_back(static_cast<int32_t>(
-        input.input_ids[offset + (input.seq_len > 1 ? 1 : 0)]));
+    seen.tags.push_back(
+        static_cast<int32_t>(input.input_ids[offset + (input.seq_len > 1 ? 1 : 0)]));
   }
   seen.want_hidden = input.want_hidden;
   seen.lm_rows = static_cast<int32_t>(input.lm_rows.size());
@@ -174,8 +167,8 @@ void FakeModel::Record(const ModelInput& input) {
   options_.log->Add(std::move(seen));
 }
 
-SequenceOutput FakeModel::Expected(const Request& request, size_t index,
-                                   int32_t hidden_size, int32_t vocab_size) {
+SequenceOutput FakeModel::Expected(const Request& request, size_t index, int32_t hidden_size,
+                                   int32_t vocab_size) {
   const std::vector<int32_t>& ids = request.sequences[index];
   const auto length = static_cast<int32_t>(ids.size());
   SequenceOutput out;

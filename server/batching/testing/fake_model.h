@@ -97,12 +97,12 @@ class FakeModel final : public Model {
   // The hidden value the fake writes for token `id` at `position`, unit `h`.
   static float Hidden(int32_t id, int32_t position, int32_t h);
   // The fake's top-`k` at `position` of `ids`: ids and scores, best first.
-  static std::pair<std::vector<int32_t>, std::vector<float>> TopK(
-      const std::vector<int32_t>& ids, int32_t position, int32_t k,
-      int32_t vocab_size);
+  static std::pair<std::vector<int32_t>, std::vector<float>> TopK(const std::vector<int32_t>& ids,
+                                                                  int32_t position, int32_t k,
+                                                                  int32_t vocab_size);
   // The answer the engine should give for one input of `request`.
-  static SequenceOutput Expected(const Request& request, size_t index,
-                                 int32_t hidden_size, int32_t vocab_size);
+  static SequenceOutput Expected(const Request& request, size_t index, int32_t hidden_size,
+                                 int32_t vocab_size);
 
  private:
   void Record(const ModelInput& input);
