@@ -18,10 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "app/server.h"
 #include "model/blas_kernel.h"
 #include "model/host_allocator.h"
 #include "service/logging.h"
-#include "service/server.h"
 
 ABSL_FLAG(std::string, model_dir, "",
           "Exported model directory (tools/export_model.py). Required.");
@@ -46,7 +46,18 @@ ABSL_FLAG(int64_t, max_queue_delay_us, 0,
           "How long a free worker waits for a fuller batch, from the oldest entry (us).");
 ABSL_FLAG(int32_t, max_concurrent_requests, 512,
           "Admitted, unanswered model requests; past it RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int64_t, fairness_bound_us, 100000,
+          "A waiting input older than this (us) runs in the next batch, ahead of fuller batches "
+          "of other lengths.");
+ABSL_FLAG(int64_t, fairness_bound_tokens, 1024,
+          "The same bound in work: a waiting input runs next once batches cut after it arrived "
+          "hold this many padded tokens. 0: the oldest input always runs next.");
 ABSL_FLAG(int32_t, max_client_batch_size, 32, "Most inputs in one request.");
+ABSL_FLAG(int32_t, max_masks_per_input, 128,
+          "Most <mask> tokens in one PredictMask input (INVALID_ARGUMENT past it).");
+ABSL_FLAG(int64_t, max_mask_predictions, 20000,
+          "Most candidates in one PredictMask answer: masks over all inputs x top_k "
+          "(INVALID_ARGUMENT past it, before compute).");
 ABSL_FLAG(int32_t, max_input_tokens, 0,
           "Longest input in tokens incl. <s> </s>; 0: the model's (512). May only lower it.");
 ABSL_FLAG(int64_t, max_message_bytes, 64 << 20,
@@ -64,8 +75,8 @@ ABSL_FLAG(std::string, log_format, "text", "text or json.");
 
 namespace {
 
-using securebert::service::Server;
-using securebert::service::ServerOptions;
+using securebert::app::Server;
+using securebert::app::ServerOptions;
 
 // Exit codes: 0 drained, 1 failed to start or serve, 2 invalid configuration.
 constexpr int kExitFailure = 1;
@@ -97,25 +108,22 @@ absl::Status Validate(const ServerOptions& o) {
            {"max_batch_size", o.engine.max_batch_size},
            {"max_concurrent_requests", o.engine.max_concurrent_requests},
            {"max_client_batch_size", o.service.limits.max_client_batch_size},
+           {"max_masks_per_input", o.service.limits.max_masks_per_input},
+           {"max_mask_predictions", o.service.limits.max_mask_predictions},
            {"max_message_bytes", o.max_message_bytes}}) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (o.engine.max_batch_tokens < 0 || o.instances < 0 || o.intra_op_threads < 0 ||
-      o.tokenizer_threads < 0 || o.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 ||
+      o.tokenizer_threads < 0 || o.engine.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 ||
+      o.engine.fairness_bound_us < 0 || o.engine.fairness_bound_tokens < 0 ||
       o.shutdown_grace_s < 0 || o.shutdown_linger_ms < 0) {
     return absl::InvalidArgumentError(
         "--max_batch_tokens, --instances, --intra_op_threads, --tokenizer_threads, "
-        "--max_input_tokens, --max_queue_delay_us, --shutdown_grace_s and --shutdown_linger_ms "
-        "must not be negative");
+        "--max_input_tokens, --max_queue_delay_us, --fairness_bound_us, --fairness_bound_tokens, "
+        "--shutdown_grace_s and --shutdown_linger_ms must not be negative");
   }
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
-  }
-  if (o.max_input_tokens > 0 && o.engine.max_batch_tokens > 0 &&
-      o.engine.max_batch_tokens < o.max_input_tokens) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--max_batch_tokens=", o.engine.max_batch_tokens, " is below --max_input_tokens=",
-        o.max_input_tokens, ": the longest input could never be batched"));
   }
   return absl::OkStatus();
 }
@@ -132,14 +140,18 @@ ServerOptions OptionsFromFlags() {
   o.model.dtype = absl::GetFlag(FLAGS_dtype);
   o.instances = absl::GetFlag(FLAGS_instances);
   o.intra_op_threads = absl::GetFlag(FLAGS_intra_op_threads);
-  o.max_input_tokens = absl::GetFlag(FLAGS_max_input_tokens);
+  o.engine.max_input_tokens = absl::GetFlag(FLAGS_max_input_tokens);
   o.tokenizer_threads = absl::GetFlag(FLAGS_tokenizer_threads);
   o.engine.max_batch_tokens = absl::GetFlag(FLAGS_max_batch_tokens);
   o.engine.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   o.engine.lend_idle_cores = absl::GetFlag(FLAGS_lend_idle_cores);
   o.engine.max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  o.engine.fairness_bound_us = absl::GetFlag(FLAGS_fairness_bound_us);
+  o.engine.fairness_bound_tokens = absl::GetFlag(FLAGS_fairness_bound_tokens);
   o.engine.max_concurrent_requests = absl::GetFlag(FLAGS_max_concurrent_requests);
   o.service.limits.max_client_batch_size = absl::GetFlag(FLAGS_max_client_batch_size);
+  o.service.limits.max_masks_per_input = absl::GetFlag(FLAGS_max_masks_per_input);
+  o.service.limits.max_mask_predictions = absl::GetFlag(FLAGS_max_mask_predictions);
   return o;
 }
 

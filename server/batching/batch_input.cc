@@ -10,6 +10,18 @@ constexpr int32_t kWarmupTopK = 10;
 
 }  // namespace
 
+RowOutput EmbeddingOutput(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kCls:
+      return RowOutput::kCls;
+    case Pooling::kMean:
+      return RowOutput::kMean;
+    case Pooling::kNone:
+      break;
+  }
+  return RowOutput::kTokens;
+}
+
 BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec) {
   BatchInput out;
   ModelInput& input = out.model_input;
@@ -21,6 +33,7 @@ BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec) {
   input.input_ids.assign(cells, spec.pad_id);
   input.attention_mask.assign(cells, 0);
   out.first_lm_row.assign(input.batch_size, -1);
+  input.row_outputs.assign(input.batch_size, RowOutput::kNothing);
   for (int32_t row = 0; row < input.batch_size; ++row) {
     const QueueEntry& entry = batch.entries[row];
     const Request& request = entry.request->request();
@@ -30,7 +43,7 @@ BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec) {
     std::fill_n(input.attention_mask.begin() + offset, ids.size(), 1);
     out.real_tokens += static_cast<int64_t>(ids.size());
     if (request.kind == Request::Kind::kEmbed) {
-      input.want_hidden = true;
+      input.row_outputs[row] = EmbeddingOutput(request.pooling);
       continue;
     }
     out.first_lm_row[row] = static_cast<int32_t>(input.lm_rows.size());
@@ -51,8 +64,10 @@ ModelInput BuildWarmupInput(const WarmupShape& shape, const ModelSpec& spec) {
   // The ids do not matter for shape warm-up; any in-vocabulary id will do.
   input.input_ids.assign(cells, spec.vocab_size > 4 ? 4 : 0);
   input.attention_mask.assign(cells, 1);
-  input.want_hidden = true;
+  // Every kind of output in turn, so each path has run once at each shape.
+  constexpr RowOutput kOutputs[] = {RowOutput::kTokens, RowOutput::kMean, RowOutput::kCls};
   for (int32_t row = 0; row < shape.rows; ++row) {
+    input.row_outputs.push_back(kOutputs[row % 3]);
     input.lm_rows.push_back(LmRow{row, shape.seq_len / 2});
   }
   input.top_k = std::min(kWarmupTopK, spec.vocab_size);

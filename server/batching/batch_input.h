@@ -23,13 +23,16 @@ struct BatchInput {
   int64_t real_tokens = 0;  // tokens of the rows, padding excluded
 };
 
-// Pads `batch`'s rows to its longest with spec.pad_id; asks for hidden states
-// if any row is Embed, and LM-head top-k (the largest any PredictMask row
-// wants, at most the vocabulary) at every <mask> position.
+// What an Embed row with `pooling` asks of the model.
+RowOutput EmbeddingOutput(Pooling pooling);
+
+// Pads `batch`'s rows to its longest with spec.pad_id; asks each Embed row's
+// pooled (or per-token) vectors, and LM-head top-k (the largest any
+// PredictMask row wants, at most the vocabulary) at every <mask> position.
 BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec);
 
-// A full batch of the given shape for warm-up: every row seq_len long, hidden
-// states wanted, and one LM-head row per batch row.
+// A full batch of the given shape for warm-up: every row seq_len long, the
+// rows asking for each RowOutput in turn, and one LM-head row per batch row.
 ModelInput BuildWarmupInput(const WarmupShape& shape, const ModelSpec& spec);
 
 }  // namespace securebert::batching

@@ -30,6 +30,7 @@ BatchPlanner::BatchPlanner(const EngineOptions& options)
       max_batch_size_(options.max_batch_size),
       max_queue_delay_(absl::Microseconds(options.max_queue_delay_us)),
       fairness_bound_(absl::Microseconds(options.fairness_bound_us)),
+      fairness_bound_tokens_(options.fairness_bound_tokens),
       min_padding_efficiency_(options.min_padding_efficiency) {}
 
 int32_t BatchPlanner::RowCap(int32_t seq_len) const {
@@ -126,11 +127,12 @@ BatchPlan BatchPlanner::Materialize(const LengthBuckets& waiting, const Candidat
   return plan;
 }
 
-BatchPlan BatchPlanner::Plan(const LengthBuckets& waiting, absl::Time now) const {
+BatchPlan BatchPlanner::Plan(const LengthBuckets& waiting, const QueueProgress& progress) const {
   if (waiting.empty()) return BatchPlan{};
   const QueueEntry& anchor = Oldest(waiting);
   Candidate chosen = BestAnchored(waiting, anchor);
-  const bool overdue = now - anchor.enqueued >= fairness_bound_;
+  const bool overdue = progress.now - anchor.enqueued >= fairness_bound_ ||
+                       progress.cut_tokens - anchor.cut_tokens_at_arrival >= fairness_bound_tokens_;
   if (!chosen.full && !overdue) {
     if (std::optional<Candidate> full = OldestFull(waiting)) chosen = *full;
   }

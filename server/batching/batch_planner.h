@@ -10,10 +10,13 @@
 // length) while rows <= min(max_batch_size, max_batch_tokens / L) and real
 // tokens >= min_padding_efficiency x rows x L. Length grouping comes from
 // that window; fairness from the anchor: the oldest entry's best window runs
-// unless another window is full and the oldest has waited less than
-// fairness_bound_us. So an entry is passed over for at most fairness_bound_us
-// (plus the batches already running), and every batch keeps the padding
-// efficiency bound, except that an entry may always run alone.
+// unless another window is full and the oldest is not yet overdue. It is
+// overdue once it has waited fairness_bound_us, or once batches cut after it
+// arrived hold fairness_bound_tokens padded tokens (its age in work, which a
+// slow CPU forward cannot stretch). So an entry is passed over by at most
+// about fairness_bound_tokens of work (plus the batches already running), and
+// every batch keeps the padding efficiency bound, except that an entry may
+// always run alone.
 //
 // Thread safety: immutable after construction; Plan() is const and may run
 // on any thread.
@@ -49,12 +52,12 @@ class BatchPlanner {
  public:
   explicit BatchPlanner(const EngineOptions& options);
 
-  // Plans the next batch from `waiting` at time `now`: picks the oldest entry
+  // Plans the next batch from `waiting` at `progress`: picks the oldest entry
   // (the anchor) and its best window (most real tokens); takes instead the
   // full window holding the oldest entry if the anchor's is not full and the
-  // anchor has waited less than fairness_bound_us. A plan that is not full
-  // is cut at anchor.enqueued + max_queue_delay_us.
-  BatchPlan Plan(const LengthBuckets& waiting, absl::Time now) const;
+  // anchor is not overdue (see above). A plan that is not full is cut at
+  // anchor.enqueued + max_queue_delay_us.
+  BatchPlan Plan(const LengthBuckets& waiting, const QueueProgress& progress) const;
 
   // Rows a batch padded to `seq_len` may hold.
   int32_t RowCap(int32_t seq_len) const;
@@ -87,6 +90,7 @@ class BatchPlanner {
   const int32_t max_batch_size_;
   const absl::Duration max_queue_delay_;
   const absl::Duration fairness_bound_;
+  const int64_t fairness_bound_tokens_;
   const double min_padding_efficiency_;
 };
 

@@ -23,7 +23,7 @@ void BM_PlanMixedLengths(benchmark::State& state) {
   }
   const BatchPlanner planner{EngineOptions{}};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(planner.Plan(waiting, start));
+    benchmark::DoNotOptimize(planner.Plan(waiting, {start}));
   }
   state.SetLabel(std::to_string(waiting.size()) + " distinct lengths");
 }

@@ -47,7 +47,7 @@ EngineOptions Options() {
 using Takes = std::vector<std::pair<int32_t, int32_t>>;
 
 TEST(BatchPlannerTest, NothingWaitingPlansNothing) {
-  const BatchPlan plan = BatchPlanner(Options()).Plan({}, kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan({}, {kStart});
   EXPECT_TRUE(plan.takes.empty());
   EXPECT_EQ(plan.rows, 0);
 }
@@ -62,7 +62,7 @@ TEST(BatchPlannerTest, RowCapIsTheSmallerOfSizeAndBudget) {
 TEST(BatchPlannerTest, FillsToTheRowCap) {
   Waiting waiting;
   waiting.Add(10, 6);
-  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), {kStart});
   EXPECT_EQ(plan.takes, (Takes{{10, 4}}));
   EXPECT_TRUE(plan.full);
   EXPECT_EQ(plan.real_tokens, 40);
@@ -71,7 +71,7 @@ TEST(BatchPlannerTest, FillsToTheRowCap) {
 TEST(BatchPlannerTest, FillsToTheTokenBudget) {
   Waiting waiting;
   waiting.Add(300, 5);
-  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), {kStart});
   EXPECT_EQ(plan.takes, (Takes{{300, 3}}));
   EXPECT_LE(plan.rows * plan.seq_len, 1024);
 }
@@ -79,7 +79,7 @@ TEST(BatchPlannerTest, FillsToTheTokenBudget) {
 TEST(BatchPlannerTest, DoesNotPadShortEntriesToLongOnes) {
   Waiting waiting;
   waiting.Add(200).Add(10).Add(11).Add(190);
-  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), {kStart});
   // The oldest (200) runs with its length neighbour, not with 10 and 11.
   EXPECT_EQ(plan.takes, (Takes{{200, 1}, {190, 1}}));
   EXPECT_GE(static_cast<double>(plan.real_tokens) / (plan.rows * plan.seq_len), 0.9);
@@ -88,7 +88,7 @@ TEST(BatchPlannerTest, DoesNotPadShortEntriesToLongOnes) {
 TEST(BatchPlannerTest, ShortOldestEntryRidesWithLongerOnesWhenEfficient) {
   Waiting waiting;
   waiting.Add(95).Add(100, 3);
-  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), {kStart});
   EXPECT_EQ(plan.takes, (Takes{{100, 3}, {95, 1}}));
   EXPECT_TRUE(plan.full);
 }
@@ -97,16 +97,36 @@ TEST(BatchPlannerTest, AFullWindowGoesBeforeTheOldestUntilTheFairnessBound) {
   Waiting waiting;
   waiting.Add(256).Add(10, 5);
   const BatchPlanner planner(Options());
-  const BatchPlan early = planner.Plan(waiting.buckets(), kStart);
+  const BatchPlan early = planner.Plan(waiting.buckets(), {kStart});
   EXPECT_EQ(early.takes, (Takes{{10, 4}}));
-  const BatchPlan overdue = planner.Plan(waiting.buckets(), kStart + absl::Microseconds(100000));
+  const BatchPlan overdue = planner.Plan(waiting.buckets(), {kStart + absl::Microseconds(100000)});
   EXPECT_EQ(overdue.takes, (Takes{{256, 1}}));
+}
+
+TEST(BatchPlannerTest, AFullWindowGoesBeforeTheOldestUntilTheTokenBound) {
+  Waiting waiting;
+  waiting.Add(256).Add(10, 5);
+  const BatchPlanner planner(Options());  // fairness_bound_tokens = 1024
+  // The queue has cut 1023 padded tokens since the oldest arrived: one more
+  // full window may pass it; at 1024 it is overdue and runs next.
+  const BatchPlan early = planner.Plan(waiting.buckets(), {kStart, 1023});
+  EXPECT_EQ(early.takes, (Takes{{10, 4}}));
+  const BatchPlan overdue = planner.Plan(waiting.buckets(), {kStart, 1024});
+  EXPECT_EQ(overdue.takes, (Takes{{256, 1}}));
+}
+
+TEST(BatchPlannerTest, ZeroTokenBoundServesTheOldestFirst) {
+  EngineOptions options = Options();
+  options.fairness_bound_tokens = 0;
+  Waiting waiting;
+  waiting.Add(256).Add(10, 5);
+  EXPECT_EQ(BatchPlanner(options).Plan(waiting.buckets(), {kStart}).takes, (Takes{{256, 1}}));
 }
 
 TEST(BatchPlannerTest, WithoutAFullWindowTheOldestRunsFirst) {
   Waiting waiting;
   waiting.Add(256).Add(10, 2);
-  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), kStart);
+  const BatchPlan plan = BatchPlanner(Options()).Plan(waiting.buckets(), {kStart});
   EXPECT_EQ(plan.takes, (Takes{{256, 1}}));
 }
 
@@ -116,16 +136,16 @@ TEST(BatchPlannerTest, QueueDelayWaitsFromTheOldestEntryUnlessFull) {
   const BatchPlanner planner(options);
   Waiting partial;
   partial.Add(10, 2);
-  EXPECT_EQ(planner.Plan(partial.buckets(), kStart).cut_at, kStart + absl::Microseconds(5000));
+  EXPECT_EQ(planner.Plan(partial.buckets(), {kStart}).cut_at, kStart + absl::Microseconds(5000));
   Waiting full;
   full.Add(10, 4);
-  EXPECT_EQ(planner.Plan(full.buckets(), kStart).cut_at, absl::InfinitePast());
+  EXPECT_EQ(planner.Plan(full.buckets(), {kStart}).cut_at, absl::InfinitePast());
 }
 
 TEST(BatchPlannerTest, ZeroDelayCutsNow) {
   Waiting waiting;
   waiting.Add(10);
-  EXPECT_EQ(BatchPlanner(Options()).Plan(waiting.buckets(), kStart).cut_at, absl::InfinitePast());
+  EXPECT_EQ(BatchPlanner(Options()).Plan(waiting.buckets(), {kStart}).cut_at, absl::InfinitePast());
 }
 
 // Random waiting sets: every plan keeps the limits and the efficiency bound,
@@ -145,7 +165,7 @@ TEST(BatchPlannerTest, RandomWaitingSetsKeepEveryInvariant) {
     }
     const absl::Time now =
         kStart + absl::Microseconds(std::uniform_int_distribution<int32_t>(0, 100)(rng));
-    const BatchPlan plan = planner.Plan(waiting.buckets(), now);
+    const BatchPlan plan = planner.Plan(waiting.buckets(), {now});
     ASSERT_GE(plan.rows, 1);
     ASSERT_LE(plan.rows, 16);
     ASSERT_LE(plan.rows * plan.seq_len, 4096);

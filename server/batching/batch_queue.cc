@@ -53,7 +53,7 @@ absl::Status BatchQueue::Admit(Request request, DoneCallback done) {
     for (size_t i = 0; i < seqs.size(); ++i) {
       const auto length = static_cast<int32_t>(seqs[i].size());
       waiting_[length].push_back(
-          QueueEntry{pending, static_cast<int32_t>(i), length, next_arrival_++, now});
+          QueueEntry{pending, static_cast<int32_t>(i), length, next_arrival_++, now, cut_tokens_});
     }
     waiting_sequences_ += static_cast<int64_t>(seqs.size());
     ++outstanding_requests_;
@@ -96,7 +96,7 @@ BatchQueue::Step BatchQueue::StepLocked(Batch* batch, Dropped* dropped) {
   SweepLocked(now, dropped);
   // Answer what was dropped before (possibly) waiting again.
   if (!dropped->empty() || waiting_.empty()) return Step::kRetry;
-  const BatchPlan plan = planner_.Plan(waiting_, now);
+  const BatchPlan plan = planner_.Plan(waiting_, QueueProgress{now, cut_tokens_});
   if (plan.cut_at > now && state_ == State::kServing) {
     // Wait for a fuller batch: until the oldest entry's delay is up, a new
     // arrival may change the plan, or the queue starts draining or stops.
@@ -143,6 +143,7 @@ void BatchQueue::TakeLocked(const BatchPlan& plan, absl::Time now, Batch* batch)
     if (entries.empty()) waiting_.erase(bucket);
   }
   waiting_sequences_ -= static_cast<int64_t>(batch->entries.size());
+  cut_tokens_ += int64_t{plan.rows} * plan.seq_len;
 }
 
 void BatchQueue::Release(int64_t num_tokens) {

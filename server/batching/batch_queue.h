@@ -103,6 +103,7 @@ class BatchQueue {
   int64_t outstanding_tokens_ ABSL_GUARDED_BY(mu_) = 0;    // their tokens
   uint64_t next_arrival_ ABSL_GUARDED_BY(mu_) = 0;         // next entry's arrival
   uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;           // Admit() successes
+  int64_t cut_tokens_ ABSL_GUARDED_BY(mu_) = 0;            // padded tokens of batches cut
 };
 
 }  // namespace securebert::batching

@@ -39,8 +39,9 @@ void BatchWorker::Run() {
   while (deps_.queue->NextBatch(&batch)) {
     // Borrow idle instances' cores only when no other work waits for them.
     const int32_t slots = deps_.cores->Acquire(batch.left_waiting == 0);
-    RunBatch(batch, slots);
+    Ran ran = RunForward(batch, slots);
     deps_.cores->Release(slots);
+    Finish(batch, std::move(ran));
   }
 }
 
@@ -66,40 +67,48 @@ absl::StatusOr<ModelOutput> BatchWorker::SafeForward(const ModelInput& input) {
   }
 }
 
-void BatchWorker::RunBatch(const Batch& batch, int32_t core_slots) {
+BatchWorker::Ran BatchWorker::RunForward(const Batch& batch, int32_t core_slots) {
   const absl::Time begin = deps_.clock->Now();
-  BatchInput input = BuildBatchInput(batch, spec_);
-  input.model_input.core_slots = core_slots;
-  absl::StatusOr<ModelOutput> output = SafeForward(input.model_input);
-  absl::Status status = output.ok()
-                            ? CheckModelOutput(input.model_input, *output, spec_.hidden_size)
-                            : output.status();
-  BatchStats stats;
+  Ran ran{BuildBatchInput(batch, spec_), absl::UnknownError("not run"), BatchStats{}};
+  const ModelInput& input = ran.input.model_input;
+  ran.input.model_input.core_slots = core_slots;
+  ran.output = SafeForward(input);
+  if (ran.output.ok()) {
+    if (absl::Status s = CheckModelOutput(input, *ran.output, spec_.hidden_size); !s.ok()) {
+      ran.output = s;
+    }
+  }
+  BatchStats& stats = ran.stats;
   stats.instance = instance_;
-  stats.batch_size = input.model_input.batch_size;
-  stats.seq_len = input.model_input.seq_len;
-  stats.real_tokens = input.real_tokens;
-  stats.padded_tokens = int64_t{input.model_input.batch_size} * input.model_input.seq_len;
-  stats.lm_rows = static_cast<int32_t>(input.model_input.lm_rows.size());
+  stats.batch_size = input.batch_size;
+  stats.seq_len = input.seq_len;
+  stats.real_tokens = ran.input.real_tokens;
+  stats.padded_tokens = int64_t{input.batch_size} * input.seq_len;
+  stats.lm_rows = static_cast<int32_t>(input.lm_rows.size());
   stats.core_slots = core_slots;
   for (const QueueEntry& entry : batch.entries) {
     stats.max_queue_us =
         std::max(stats.max_queue_us, absl::ToInt64Microseconds(batch.started - entry.enqueued));
   }
   stats.compute_us = absl::ToInt64Microseconds(deps_.clock->Now() - begin);
-  stats.code = status.ok() ? absl::StatusCode::kOk : absl::StatusCode::kInternal;
-  // Reported before answering, so that once the engine is idle the observer
-  // has seen every batch.
-  Report(stats);
-  if (!status.ok()) {
-    FailAll(batch, absl::InternalError(absl::StrCat("model forward failed on instance ", instance_,
-                                                    ": ", status.message())));
-    return;
-  }
-  Deliver(batch, input, *output, BatchRun{batch.started, stats.compute_us, stats.batch_size});
+  stats.code = ran.output.ok() ? absl::StatusCode::kOk : absl::StatusCode::kInternal;
+  return ran;
 }
 
-void BatchWorker::Deliver(const Batch& batch, const BatchInput& input, const ModelOutput& output,
+void BatchWorker::Finish(const Batch& batch, Ran ran) {
+  // Reported before answering, so that once the engine is idle the observer
+  // has seen every batch.
+  Report(ran.stats);
+  if (!ran.output.ok()) {
+    FailAll(batch, absl::InternalError(absl::StrCat("model forward failed on instance ", instance_,
+                                                    ": ", ran.output.status().message())));
+    return;
+  }
+  Deliver(batch, ran.input, &*ran.output,
+          BatchRun{batch.started, ran.stats.compute_us, ran.stats.batch_size});
+}
+
+void BatchWorker::Deliver(const Batch& batch, const BatchInput& input, ModelOutput* output,
                           const BatchRun& run) {
   // Rows grouped by request, in batch order, so each request accounts this
   // batch once and is answered at most once per batch.

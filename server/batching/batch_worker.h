@@ -5,9 +5,12 @@
 // binds the model to itself (Model::BindToCurrentThread), runs the warm-up
 // shapes, then loops: take a batch from the BatchQueue, take its core slot
 // from the CoreLedger (and, when nothing else waits, the idle instances'
-// slots too), build the padded input, run Forward, and deliver each row's output to its
-// PendingRequest (or fail every request in the batch with INTERNAL if the model failed; the worker
-// keeps serving).
+// slots too), build the padded input, run Forward, give the slots back, and
+// only then deliver each row's output to its PendingRequest (or fail every
+// request in the batch with INTERNAL if the model failed; the worker keeps
+// serving). The cores are held for the forward alone: delivery runs the
+// requests' DoneCallbacks, and another instance's forward must not wait for
+// them.
 //
 // Thread safety: the constructor starts the thread and the destructor joins
 // it; the queue must have been stopped (BatchQueue::Stop) before the
@@ -57,14 +60,23 @@ class BatchWorker {
   absl::Status AwaitWarmup() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // A batch's forward and what came of it.
+  struct Ran {
+    BatchInput input;                    // what the model ran
+    absl::StatusOr<ModelOutput> output;  // its output, checked
+    BatchStats stats;                    // how it went
+  };
+
   void Run();
   absl::Status RunWarmup();
   // Runs `batch` on `core_slots` instances' cores (see CoreLedger).
-  void RunBatch(const Batch& batch, int32_t core_slots);
+  Ran RunForward(const Batch& batch, int32_t core_slots);
+  // Reports the batch and answers its requests.
+  void Finish(const Batch& batch, Ran ran);
   // Forward that turns a Model breaking its no-exception contract into a
   // status instead of ending the process.
   absl::StatusOr<ModelOutput> SafeForward(const ModelInput& input);
-  void Deliver(const Batch& batch, const BatchInput& input, const ModelOutput& output,
+  void Deliver(const Batch& batch, const BatchInput& input, ModelOutput* output,
                const BatchRun& run);
   void FailAll(const Batch& batch, const absl::Status& status);
   void Report(const BatchStats& stats) const;

@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   }
   std::unique_ptr<Engine> engine(
       new Engine(resolved, spec, static_cast<int32_t>(instances.size()), observer, clock));
-  const std::vector<WarmupShape> warmup = WarmupShapes(resolved, spec);
+  const std::vector<WarmupShape> warmup = WarmupShapes(resolved);
   const BatchWorker::Deps deps{&engine->queue_, clock, observer, &engine->cores_};
   for (size_t i = 0; i < instances.size(); ++i) {
     engine->workers_.push_back(std::make_unique<BatchWorker>(
@@ -72,7 +72,7 @@ Engine::~Engine() {
 }
 
 absl::Status Engine::Submit(Request request, DoneCallback done) {
-  absl::Status status = ValidateRequest(request, spec_);
+  absl::Status status = ValidateRequest(request, spec_, options_.max_input_tokens);
   if (status.ok()) status = RequestLiveness(request, clock_->Now());
   if (status.ok()) {
     const int64_t num_tokens = CountTokens(request);

@@ -3,6 +3,7 @@
 // sleeps: forwards are held by a ForwardGate and time moves on a FakeClock.
 #include "batching/engine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -71,7 +72,14 @@ TEST_F(EngineBatchingTest, EmbedAndPredictMaskShareABatchWithLmRowsOnlyAtMasks) 
   const std::vector<SeenBatch> batches = Batches();
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].rows, 4);
-  EXPECT_TRUE(batches[0].want_hidden);
+  // Rows in length order: the two 8-token Embed and PredictMask rows are
+  // behind the 9-token one; only the Embed row asks for a (pooled) vector.
+  EXPECT_EQ(
+      std::count(batches[0].row_outputs.begin(), batches[0].row_outputs.end(), RowOutput::kMean),
+      1);
+  EXPECT_EQ(
+      std::count(batches[0].row_outputs.begin(), batches[0].row_outputs.end(), RowOutput::kNothing),
+      3);
   EXPECT_EQ(batches[0].lm_rows, 4);  // 1 + 1 + 2 masks, no other positions
   EXPECT_EQ(batches[0].top_k, 7);    // the largest asked for in the batch
 }
@@ -84,7 +92,7 @@ TEST_F(EngineBatchingTest, PredictMaskOnlyBatchSkipsHiddenStates) {
   auto response = reply.Await();
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_TRUE(MatchesFake(mask, *response, kHidden, kVocab));
-  EXPECT_FALSE(Batches()[0].want_hidden);
+  EXPECT_EQ(Batches()[0].row_outputs, std::vector<RowOutput>{RowOutput::kNothing});
   EXPECT_EQ(Batches()[0].top_k, 1000);
 }
 
@@ -187,6 +195,30 @@ TEST_F(EngineBatchingTest, LongInputIsNotStarvedByAStreamOfShortOnes) {
   gate_.Open();
   EXPECT_TRUE(long_reply.Await().ok());
   for (Reply* reply : shorts) EXPECT_TRUE(reply->Await().ok());
+}
+
+TEST_F(EngineBatchingTest, LongInputRunsOnceTheWorkCutAfterItReachesTheTokenBound) {
+  EngineOptions options = Options();
+  options.max_batch_size = 4;
+  options.fairness_bound_us = int64_t{1} << 40;  // time alone never binds here
+  options.fairness_bound_tokens = 80;            // two full 4 x 10 batches
+  Start(options);
+  Reply& blocker = NewReply();
+  HoldWorker(&blocker);
+  Reply& long_reply = NewReply();
+  ASSERT_TRUE(SubmitCls(256, 500, &long_reply).ok());
+  std::vector<Reply*> shorts = NewReplies(16);
+  for (Reply* reply : shorts) ASSERT_TRUE(SubmitCls(10, 1, reply).ok());
+  gate_.Open();
+  ASSERT_TRUE(long_reply.Await().ok());
+  for (Reply* reply : shorts) EXPECT_TRUE(reply->Await().ok());
+  // Two full short batches (80 padded tokens) passed the long input, then it
+  // ran, ahead of the two full short batches still waiting.
+  const std::vector<SeenBatch> batches = Batches();
+  ASSERT_EQ(batches.size(), 5u);
+  EXPECT_EQ(batches[0].seq_len, 10);
+  EXPECT_EQ(batches[1].seq_len, 10);
+  EXPECT_EQ(batches[2].tags, std::vector<int32_t>{500});
 }
 
 TEST_F(EngineBatchingTest, SplitRequestIsReassembledInOrder) {

@@ -4,6 +4,7 @@
 // held by a ForwardGate; no sleeps decide an outcome.
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "batching/engine.h"
 #include "batching/testing/engine_fixture.h"
 #include "gtest/gtest.h"
@@ -58,6 +59,34 @@ TEST_F(EngineCoreLendingTest, LenderWithWorkWaitsForItsSlot) {
   ASSERT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));
   EXPECT_EQ(Batches().size(), 2u);
   EXPECT_LE(log_.max_slots_in_use(), 2);
+}
+
+TEST_F(EngineCoreLendingTest, ABlockedDeliveryHoldsNoCores) {
+  Engine& engine = Start(Options(), Instances{2}, &clock_);
+  absl::Notification delivering;
+  absl::Notification release;
+  // The first request runs alone, on both instances' cores; its DoneCallback
+  // then blocks, as a slow response build would.
+  ASSERT_TRUE(engine
+                  .Submit(testing::EmbedRequest({testing::Sequence(6, 1)}, Pooling::kCls),
+                          [&](absl::StatusOr<Response>) {
+                            delivering.Notify();
+                            release.WaitForNotification();
+                          })
+                  .ok());
+  delivering.WaitForNotification();
+  // The cores came back before delivery, so the other instance's batch
+  // starts and finishes while the first delivery is still blocked.
+  Reply& second = NewReply();
+  ASSERT_TRUE(SubmitCls(6, 2, &second).ok());
+  const auto answer = second.AwaitFor(absl::Seconds(30));
+  release.Notify();
+  ASSERT_TRUE(answer.has_value()) << "the second batch waited for the first one's delivery";
+  EXPECT_TRUE(answer->ok()) << answer->status();
+  ASSERT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));
+  const std::vector<SeenBatch> batches = Batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_NE(batches[0].instance, batches[1].instance);
 }
 
 }  // namespace

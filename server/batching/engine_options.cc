@@ -13,10 +13,11 @@ absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentE
 
 EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec& spec) {
   EngineOptions resolved = options;
+  if (resolved.max_input_tokens == 0) resolved.max_input_tokens = spec.max_input_tokens;
   if (resolved.max_batch_tokens == 0) {
     const bool cuda = spec.device.rfind("cuda", 0) == 0;
     resolved.max_batch_tokens =
-        std::max(cuda ? kCudaBatchTokens : kCpuBatchTokens, spec.max_input_tokens);
+        std::max(cuda ? kCudaBatchTokens : kCpuBatchTokens, resolved.max_input_tokens);
   }
   return resolved;
 }
@@ -27,17 +28,23 @@ absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec
         absl::StrCat("model spec is incomplete: max_input_tokens=", spec.max_input_tokens,
                      " hidden_size=", spec.hidden_size, " vocab_size=", spec.vocab_size));
   }
-  if (options.max_batch_tokens < spec.max_input_tokens) {
+  if (options.max_input_tokens < 3 || options.max_input_tokens > spec.max_input_tokens) {
+    return Invalid(absl::StrCat("max_input_tokens=", options.max_input_tokens, " must be in 3..",
+                                spec.max_input_tokens, " (the model's limit)"));
+  }
+  if (options.max_batch_tokens < options.max_input_tokens) {
     return Invalid(absl::StrCat("max_batch_tokens=", options.max_batch_tokens,
-                                " is below the model's max_input_tokens=", spec.max_input_tokens,
+                                " is below max_input_tokens=", options.max_input_tokens,
                                 "; a full-length input could never be batched"));
   }
   if (options.max_batch_size < 1) {
     return Invalid(absl::StrCat("max_batch_size=", options.max_batch_size, " must be at least 1"));
   }
-  if (options.max_queue_delay_us < 0 || options.fairness_bound_us < 0) {
+  if (options.max_queue_delay_us < 0 || options.fairness_bound_us < 0 ||
+      options.fairness_bound_tokens < 0) {
     return Invalid(absl::StrCat("max_queue_delay_us=", options.max_queue_delay_us,
-                                " and fairness_bound_us=", options.fairness_bound_us,
+                                ", fairness_bound_us=", options.fairness_bound_us,
+                                " and fairness_bound_tokens=", options.fairness_bound_tokens,
                                 " must not be negative"));
   }
   if (!(options.min_padding_efficiency >= 0.0 && options.min_padding_efficiency <= 1.0)) {
@@ -48,17 +55,17 @@ absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec
     return Invalid(absl::StrCat("max_concurrent_requests=", options.max_concurrent_requests,
                                 " must be at least 1"));
   }
-  if (options.max_queue_tokens < spec.max_input_tokens) {
+  if (options.max_queue_tokens < options.max_input_tokens) {
     return Invalid(absl::StrCat("max_queue_tokens=", options.max_queue_tokens,
-                                " is below the model's max_input_tokens=", spec.max_input_tokens));
+                                " is below max_input_tokens=", options.max_input_tokens));
   }
   return absl::OkStatus();
 }
 
-std::vector<WarmupShape> WarmupShapes(const EngineOptions& options, const ModelSpec& spec) {
+std::vector<WarmupShape> WarmupShapes(const EngineOptions& options) {
   std::vector<WarmupShape> shapes;
   for (int32_t seq_len : options.warmup_seq_lens_tokens) {
-    if (seq_len < 1 || seq_len > spec.max_input_tokens) continue;
+    if (seq_len < 1 || seq_len > options.max_input_tokens) continue;
     for (int32_t rows : options.warmup_batch_sizes) {
       if (rows < 1 || rows > options.max_batch_size ||
           int64_t{rows} * seq_len > options.max_batch_tokens) {

@@ -23,10 +23,12 @@ struct WarmupShape {
 };
 
 struct EngineOptions {
+  // Longest input in tokens, <s> and </s> included: 0 for the model's
+  // (ModelSpec::max_input_tokens); may only lower it, to at least 3.
+  int32_t max_input_tokens = 0;
   // Padded cost budget of one batch: longest sequence x rows. Must be at
-  // least the model's max_input_tokens, or a long input could never run.
-  // 0: chosen for the device by ResolveEngineOptions (kCpuBatchTokens or
-  // kCudaBatchTokens).
+  // least max_input_tokens, or a long input could never run. 0: chosen for
+  // the device by ResolveEngineOptions (kCpuBatchTokens or kCudaBatchTokens).
   int32_t max_batch_tokens = 0;
   // Most sequences in one batch.
   int32_t max_batch_size = 32;
@@ -37,6 +39,12 @@ struct EngineOptions {
   // A waiting entry older than this is served next (FIFO across length
   // groups): it bounds how long length grouping may pass over an entry.
   int64_t fairness_bound_us = 100000;
+  // The same bound counted in work instead of time: a waiting entry is
+  // served next once batches cut after it arrived, without it, hold this
+  // many padded tokens. Time alone bounds nothing when one CPU forward takes
+  // longer than fairness_bound_us; work means the same on any device. 0:
+  // the oldest entry always runs in the next batch.
+  int64_t fairness_bound_tokens = 1024;
   // Least real tokens / computed tokens a batch keeps when the batcher groups
   // entries by length; an entry alone always satisfies it.
   double min_padding_efficiency = 0.9;
@@ -67,18 +75,21 @@ struct EngineOptions {
 inline constexpr int32_t kCpuBatchTokens = 1024;
 inline constexpr int32_t kCudaBatchTokens = 16384;
 
-// `options` with its automatic settings chosen for `spec`: max_batch_tokens
-// 0 becomes kCudaBatchTokens on a "cuda..." device, else kCpuBatchTokens,
-// and never less than spec.max_input_tokens. Explicit settings are kept.
+// `options` with its automatic settings chosen for `spec`: max_input_tokens
+// 0 becomes spec.max_input_tokens; max_batch_tokens 0 becomes
+// kCudaBatchTokens on a "cuda..." device, else kCpuBatchTokens, and never
+// less than max_input_tokens. Explicit settings are kept.
 EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 
-// InvalidArgument naming the field and the limit when `options` cannot serve
-// a model described by `spec` (e.g. max_batch_tokens < max_input_tokens).
+// InvalidArgument naming the field and the limit when resolved `options`
+// cannot serve a model described by `spec` (e.g. max_batch_tokens <
+// max_input_tokens, or max_input_tokens above the model's). The one place
+// these rules are checked: the server exits 2 on this status.
 absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 
-// The warm-up shapes `options` asks for that can occur with `spec`, each
-// once, in the order given (lengths outer, rows inner).
-std::vector<WarmupShape> WarmupShapes(const EngineOptions& options, const ModelSpec& spec);
+// The warm-up shapes resolved `options` ask for that can occur, each once,
+// in the order given (lengths outer, rows inner).
+std::vector<WarmupShape> WarmupShapes(const EngineOptions& options);
 
 }  // namespace securebert::batching
 

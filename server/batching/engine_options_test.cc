@@ -43,20 +43,41 @@ TEST(EngineOptionsTest, UnresolvedAutomaticBudgetIsAnError) {
 TEST(EngineOptionsTest, BudgetBelowMaxInputTokensIsAnError) {
   EngineOptions options;
   options.max_batch_tokens = 256;
-  const absl::Status status = ValidateEngineOptions(options, Spec());
+  const absl::Status status = ValidateEngineOptions(ResolveEngineOptions(options, Spec()), Spec());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("max_batch_tokens=256"), std::string::npos);
+  EXPECT_NE(status.message().find("max_batch_tokens=256 is below max_input_tokens=512"),
+            std::string::npos);
+  // A lowered input limit lowers what the budget must hold.
+  options.max_input_tokens = 256;
+  EXPECT_TRUE(ValidateEngineOptions(ResolveEngineOptions(options, Spec()), Spec()).ok());
+}
+
+TEST(EngineOptionsTest, InputLimitDefaultsToTheModelsAndMayOnlyLowerIt) {
+  EXPECT_EQ(ResolveEngineOptions({}, Spec()).max_input_tokens, 512);
+  EngineOptions lowered;
+  lowered.max_input_tokens = 128;
+  EXPECT_EQ(ResolveEngineOptions(lowered, Spec()).max_input_tokens, 128);
+  EXPECT_EQ(ResolveEngineOptions(lowered, Spec()).max_batch_tokens, 1024);
+  for (int32_t bad : {513, 2, -1}) {
+    EngineOptions options;
+    options.max_input_tokens = bad;
+    const absl::Status status =
+        ValidateEngineOptions(ResolveEngineOptions(options, Spec()), Spec());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("must be in 3..512"), std::string::npos) << status;
+  }
 }
 
 TEST(EngineOptionsTest, OtherOutOfRangeSettingsAreErrors) {
   auto invalid = [](auto mutate) {
-    EngineOptions options;
+    EngineOptions options = ResolveEngineOptions({}, Spec());
     mutate(options);
     return ValidateEngineOptions(options, Spec()).code() == absl::StatusCode::kInvalidArgument;
   };
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_batch_size = 0; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_queue_delay_us = -1; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.fairness_bound_us = -1; }));
+  EXPECT_TRUE(invalid([](EngineOptions& o) { o.fairness_bound_tokens = -1; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.min_padding_efficiency = 1.5; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_concurrent_requests = 0; }));
   EXPECT_TRUE(invalid([](EngineOptions& o) { o.max_queue_tokens = 100; }));
@@ -68,7 +89,7 @@ TEST(EngineOptionsTest, WarmupShapesSkipWhatCanNeverRun) {
   options.max_batch_size = 4;
   options.warmup_seq_lens_tokens = {16, 512, 1024, 16};
   options.warmup_batch_sizes = {1, 4, 8};
-  const std::vector<WarmupShape> shapes = WarmupShapes(options, Spec());
+  const std::vector<WarmupShape> shapes = WarmupShapes(ResolveEngineOptions(options, Spec()));
   // 1024 > max_input_tokens; 8 > max_batch_size; 4x512 > max_batch_tokens;
   // the repeated 16 runs once.
   EXPECT_EQ(shapes, (std::vector<WarmupShape>{{1, 16}, {4, 16}, {1, 512}}));

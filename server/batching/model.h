@@ -24,6 +24,15 @@ struct LmRow {
   int32_t position = 0;  // token index within that sequence (<s> is 0)
 };
 
+// What a row of the batch needs back from the encoder's last_hidden_state.
+// The model pools, so that only what is asked for leaves the device.
+enum class RowOutput {
+  kNothing,  // nothing (a PredictMask row: only its LmRows)
+  kTokens,   // every real token's vector: [num_tokens, hidden]
+  kCls,      // the <s> (first) token's vector: [hidden]
+  kMean,     // the mean over the row's real tokens, <s> and </s> included: [hidden]
+};
+
 // One padded batch, built by the engine.
 struct ModelInput {
   int32_t batch_size = 0;  // rows in the batch
@@ -32,8 +41,8 @@ struct ModelInput {
   std::vector<int64_t> input_ids;
   // Row-major [batch_size, seq_len]; 1 for real tokens, 0 for padding.
   std::vector<int64_t> attention_mask;
-  // Whether the caller needs last_hidden_state back (any Embed row).
-  bool want_hidden = false;
+  // Per row: what it needs of the hidden states; batch_size entries.
+  std::vector<RowOutput> row_outputs;
   // Positions that need LM-head top-k (PredictMask rows); may be empty.
   std::vector<LmRow> lm_rows;
   // Candidates per LM row (the largest top_k any row asked for); 0 if no rows.
@@ -46,9 +55,10 @@ struct ModelInput {
 
 // What a forward produced.
 struct ModelOutput {
-  // Row-major [batch_size, seq_len, hidden_size] float32 when want_hidden,
-  // else empty. Padding positions hold unspecified values.
-  std::vector<float> hidden;
+  // Per row, what row_outputs asked for, row-major float32: num_tokens x
+  // hidden values for kTokens (real tokens only, no padding), hidden for
+  // kCls and kMean, none for kNothing. batch_size entries.
+  std::vector<std::vector<float>> embeddings;
   // Row-major [lm_rows.size(), top_k]: vocabulary ids, best first.
   std::vector<int32_t> topk_ids;
   // Row-major [lm_rows.size(), top_k]: softmax probabilities over the
@@ -79,8 +89,9 @@ class Model {
   // its first Forward (e.g. to set that thread's intra-op thread count).
   virtual void BindToCurrentThread() {}
 
-  // Runs the encoder on `input` and the LM head on `input.lm_rows`. Errors
-  // are statuses with context; no exception escapes.
+  // Runs the encoder on `input`, pools what each row asks for
+  // (input.row_outputs) and runs the LM head on `input.lm_rows`. Errors are
+  // statuses with context; no exception escapes.
   virtual absl::StatusOr<ModelOutput> Forward(const ModelInput& input) = 0;
 };
 

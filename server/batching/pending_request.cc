@@ -48,6 +48,7 @@ void PendingRequest::Deliver(std::vector<std::pair<int32_t, SequenceOutput>> out
     answered_.store(true, std::memory_order_release);
     response.outputs = std::move(outputs_);
     response.timing = timing_;
+    response.sequences = std::move(request_.sequences);
   }
   done(std::move(response));
 }

@@ -8,9 +8,11 @@
 // at the same time) and the last delivery answers it. Fail() answers at once;
 // whichever answer comes first wins, later ones are ignored.
 //
-// Thread safety: thread-safe. request(), admitted() and num_tokens() are
-// constant after construction; the rest is guarded by mu_. The DoneCallback
-// runs after mu_ is released, on the thread whose call answered.
+// Thread safety: thread-safe. admitted() and num_tokens() are constant after
+// construction, and so is request() until the answer: the last Deliver moves
+// the sequences into the Response, when every entry of the request has been
+// delivered and nothing reads them any more. The rest is guarded by mu_. The
+// DoneCallback runs after mu_ is released, on the thread whose call answered.
 #ifndef SECUREBERT_SERVER_BATCHING_PENDING_REQUEST_H_
 #define SECUREBERT_SERVER_BATCHING_PENDING_REQUEST_H_
 
@@ -54,14 +56,15 @@ class PendingRequest {
 
   // Stores the outputs of the sequences (by index) that ran in one batch and
   // accounts the batch in the request's timing; answers the request when its
-  // last output arrives. Ignored if the request was already answered.
+  // last output arrives, handing its sequences back in the Response. Ignored
+  // if the request was already answered.
   void Deliver(std::vector<std::pair<int32_t, SequenceOutput>> outputs, const BatchRun& run);
 
   // Answers the request with `status` (not OK) unless already answered.
   void Fail(absl::Status status);
 
  private:
-  const Request request_;
+  Request request_;  // read-only until the answer (see Thread safety)
   const absl::Time admitted_;
   const int64_t num_tokens_;
 

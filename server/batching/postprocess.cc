@@ -8,45 +8,41 @@
 namespace securebert::batching {
 namespace {
 
-// Embed answer from one row's hidden states, `hidden_row` [seq_len, hidden].
-void FillEmbedding(const Request& request, const float* hidden_row, int32_t num_tokens,
-                   int32_t hidden_size, SequenceOutput* out) {
-  const size_t width = static_cast<size_t>(hidden_size);
-  switch (request.pooling) {
-    case Pooling::kNone:
-      out->values.assign(hidden_row, hidden_row + num_tokens * width);
-      out->shape = {num_tokens, hidden_size};
-      return;
-    case Pooling::kCls:
-      out->values.assign(hidden_row, hidden_row + width);
+// Values a row's embedding holds for `output` with `num_tokens` real tokens.
+size_t EmbeddingSize(RowOutput output, int64_t num_tokens, int32_t hidden_size) {
+  switch (output) {
+    case RowOutput::kNothing:
+      return 0;
+    case RowOutput::kTokens:
+      return static_cast<size_t>(num_tokens) * hidden_size;
+    case RowOutput::kCls:
+    case RowOutput::kMean:
       break;
-    case Pooling::kMean: {
-      // Accumulated in double so the mean does not drift with length.
-      std::vector<double> sum(width, 0.0);
-      for (int32_t t = 0; t < num_tokens; ++t) {
-        const float* token = hidden_row + t * width;
-        for (size_t h = 0; h < width; ++h) sum[h] += token[h];
-      }
-      out->values.resize(width);
-      for (size_t h = 0; h < width; ++h) {
-        out->values[h] = static_cast<float>(sum[h] / num_tokens);
-      }
-      break;
-    }
   }
-  out->shape = {hidden_size};
-  if (request.normalize) L2Normalize(&out->values);
+  return static_cast<size_t>(hidden_size);
+}
+
+int64_t RealTokens(const ModelInput& input, int32_t row) {
+  const auto begin = input.attention_mask.begin() + static_cast<size_t>(row) * input.seq_len;
+  return std::count_if(begin, begin + input.seq_len, [](int64_t m) { return m != 0; });
 }
 
 }  // namespace
 
 absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output,
                               int32_t hidden_size) {
-  const size_t hidden_cells =
-      input.want_hidden ? static_cast<size_t>(input.batch_size) * input.seq_len * hidden_size : 0;
-  if (output.hidden.size() != hidden_cells) {
-    return absl::InternalError(absl::StrCat("model returned ", output.hidden.size(),
-                                            " hidden values; expected ", hidden_cells));
+  if (output.embeddings.size() != static_cast<size_t>(input.batch_size)) {
+    return absl::InternalError(absl::StrCat("model returned embeddings for ",
+                                            output.embeddings.size(), " rows; expected ",
+                                            input.batch_size));
+  }
+  for (int32_t row = 0; row < input.batch_size; ++row) {
+    const size_t expected =
+        EmbeddingSize(input.row_outputs[row], RealTokens(input, row), hidden_size);
+    if (output.embeddings[row].size() != expected) {
+      return absl::InternalError(absl::StrCat("model returned ", output.embeddings[row].size(),
+                                              " values for row ", row, "; expected ", expected));
+    }
   }
   const size_t topk_cells = input.lm_rows.size() * input.top_k;
   if (output.topk_ids.size() != topk_cells || output.topk_scores.size() != topk_cells) {
@@ -58,16 +54,20 @@ absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output
 }
 
 SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
-                                  const BatchInput& batch_input, int32_t row,
-                                  const ModelOutput& output, int32_t hidden_size) {
+                                  const BatchInput& batch_input, int32_t row, ModelOutput* output,
+                                  int32_t hidden_size) {
   const ModelInput& input = batch_input.model_input;
   SequenceOutput out;
   const auto num_tokens = static_cast<int32_t>(request.sequences[index].size());
   out.num_tokens = static_cast<uint32_t>(num_tokens);
   if (request.kind == Request::Kind::kEmbed) {
-    const float* hidden_row =
-        output.hidden.data() + static_cast<size_t>(row) * input.seq_len * hidden_size;
-    FillEmbedding(request, hidden_row, num_tokens, hidden_size, &out);
+    out.values = std::move(output->embeddings[row]);
+    if (request.pooling == Pooling::kNone) {
+      out.shape = {num_tokens, hidden_size};
+    } else {
+      out.shape = {hidden_size};
+      if (request.normalize) L2Normalize(&out.values);
+    }
     return out;
   }
   // The batch ran top-k with the largest k any row asked for; keep this
@@ -79,8 +79,9 @@ SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
     const size_t base = static_cast<size_t>(batch_input.first_lm_row[row] + m) * input.top_k;
     SequenceOutput::Mask mask;
     mask.position = positions[m];
-    mask.ids.assign(output.topk_ids.begin() + base, output.topk_ids.begin() + base + keep);
-    mask.scores.assign(output.topk_scores.begin() + base, output.topk_scores.begin() + base + keep);
+    mask.ids.assign(output->topk_ids.begin() + base, output->topk_ids.begin() + base + keep);
+    mask.scores.assign(output->topk_scores.begin() + base,
+                       output->topk_scores.begin() + base + keep);
     out.masks.push_back(std::move(mask));
   }
   return out;

@@ -1,5 +1,6 @@
-// From a batch's raw model output to each request's answer: unpadding,
-// CLS/MEAN pooling, L2 normalization, and top-k trimmed per request.
+// From a batch's model output to each request's answer: the rows' pooled (or
+// per-token) vectors handed over, L2 normalization, and top-k trimmed per
+// request. Pooling itself runs inside the model (ModelInput::row_outputs).
 //
 // Called by BatchWorker on its own thread after a successful forward. Pure
 // functions over their arguments.
@@ -22,10 +23,11 @@ absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output
                               int32_t hidden_size);
 
 // The answer for sequence `index` of `request`, which ran as `row` of a batch
-// built as `batch_input` and produced `output` (already checked).
+// built as `batch_input` and produced `output` (already checked). Moves the
+// row's vectors out of `output`.
 SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
-                                  const BatchInput& batch_input, int32_t row,
-                                  const ModelOutput& output, int32_t hidden_size);
+                                  const BatchInput& batch_input, int32_t row, ModelOutput* output,
+                                  int32_t hidden_size);
 
 // Scales `values` to unit L2 norm; leaves an all-zero vector as it is.
 void L2Normalize(std::vector<float>* values);

@@ -24,6 +24,13 @@ struct QueueEntry {
   int32_t num_tokens = 0;                   // its length, <s> and </s> included
   uint64_t arrival = 0;                     // admission order across the queue; lower is older
   absl::Time enqueued;                      // when it was admitted
+  int64_t cut_tokens_at_arrival = 0;        // the queue's QueueProgress::cut_tokens then
+};
+
+// How far the queue has got: the planner's measure of an entry's age.
+struct QueueProgress {
+  absl::Time now;          // the clock
+  int64_t cut_tokens = 0;  // padded tokens of every batch cut so far
 };
 
 // Waiting entries by length; FIFO (ascending arrival) within a length. Only

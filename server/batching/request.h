@@ -34,7 +34,9 @@ struct Timing {
   int32_t batch_size = 0;    // rows of the largest batch it ran in
 };
 
-// One model-bound gRPC call, tokenized.
+// One model-bound gRPC call, tokenized. The one description of a request:
+// the service fills it (the handler its settings, the tokenizer stage its
+// sequences) and the engine runs it.
 struct Request {
   enum class Kind {
     kEmbed,        // hidden states, pooled or not
@@ -47,10 +49,9 @@ struct Request {
   Pooling pooling = Pooling::kNone;  // Embed: how to pool
   bool normalize = false;            // Embed: L2-normalize pooled vectors
                                      // (ignored for kNone)
-  int32_t top_k = 10;                // PredictMask: candidates per mask,
-                                     // 1..1000 (clamped to the vocabulary)
-  // PredictMask: per input, the strictly ascending token indices of <mask>;
-  // one non-empty list per input.
+  int32_t top_k = 10;                // PredictMask: candidates per mask, >= 1
+                                     // (clamped to the vocabulary)
+  // PredictMask: per input, the strictly ascending token indices of <mask>.
   std::vector<std::vector<int32_t>> mask_positions;
   absl::Time deadline = absl::InfiniteFuture();  // the call's gRPC deadline
   // Set by the transport when the client goes away; may be null.
@@ -67,7 +68,8 @@ struct SequenceOutput {
     std::vector<float> scores;  // softmax probabilities matching `ids`
   };
 
-  // Embed: row-major values; [num_tokens, hidden] for kNone, [hidden] pooled.
+  // Embed: row-major values; [num_tokens, hidden] for kNone, [hidden] pooled
+  // (pooled by the model, see ModelInput::rows).
   std::vector<float> values;
   std::vector<int64_t> shape;  // Embed: the shape of `values`
   uint32_t num_tokens = 0;     // tokens the model saw, <s> and </s> included
@@ -78,6 +80,9 @@ struct SequenceOutput {
 struct Response {
   std::vector<SequenceOutput> outputs;  // one per input, in request order
   Timing timing;                        // where the time went
+  // The request's token ids (Request::sequences), handed back with the
+  // answer so that the caller need not keep a copy to build its response.
+  std::vector<std::vector<int32_t>> sequences;
 };
 
 // Called exactly once per accepted request, with its Response or an error

@@ -5,14 +5,15 @@
 namespace securebert::batching {
 namespace {
 
-absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input, const ModelSpec& spec) {
+absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input, const ModelSpec& spec,
+                         int32_t max_input_tokens) {
   if (ids.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("input ", input, " has no tokens"));
   }
-  if (ids.size() > static_cast<size_t>(spec.max_input_tokens)) {
+  if (ids.size() > static_cast<size_t>(max_input_tokens)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "input ", input, " has ", ids.size(), " tokens; the limit is max_input_tokens=",
-        spec.max_input_tokens, " (<s> and </s> included)"));
+        "input ", input, " has ", ids.size(),
+        " tokens; the limit is max_input_tokens=", max_input_tokens, " (<s> and </s> included)"));
   }
   for (int32_t id : ids) {
     if (id < 0 || id >= spec.vocab_size) {
@@ -24,9 +25,8 @@ absl::Status ValidateIds(const std::vector<int32_t>& ids, size_t input, const Mo
 }
 
 absl::Status ValidateMasks(const Request& request) {
-  if (request.top_k < 1 || request.top_k > kMaxTopK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("top_k=", request.top_k, " is out of range 1..", kMaxTopK));
+  if (request.top_k < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("top_k=", request.top_k, " must be at least 1"));
   }
   if (request.mask_positions.size() != request.sequences.size()) {
     return absl::InvalidArgumentError(absl::StrCat("mask_positions has ",
@@ -34,13 +34,9 @@ absl::Status ValidateMasks(const Request& request) {
                                                    request.sequences.size(), " inputs"));
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
-    const auto& positions = request.mask_positions[i];
-    if (positions.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("input ", i, " has no <mask> token"));
-    }
     const auto length = static_cast<int32_t>(request.sequences[i].size());
     int32_t previous = -1;
-    for (int32_t position : positions) {
+    for (int32_t position : request.mask_positions[i]) {
       if (position <= previous || position >= length) {
         return absl::InvalidArgumentError(absl::StrCat("input ", i, ": mask position ", position,
                                                        " is not ascending or outside its ", length,
@@ -54,12 +50,14 @@ absl::Status ValidateMasks(const Request& request) {
 
 }  // namespace
 
-absl::Status ValidateRequest(const Request& request, const ModelSpec& spec) {
+absl::Status ValidateRequest(const Request& request, const ModelSpec& spec,
+                             int32_t max_input_tokens) {
   if (request.sequences.empty()) {
     return absl::InvalidArgumentError("request has no inputs");
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
-    if (absl::Status status = ValidateIds(request.sequences[i], i, spec); !status.ok()) {
+    if (absl::Status status = ValidateIds(request.sequences[i], i, spec, max_input_tokens);
+        !status.ok()) {
       return status;
     }
   }

@@ -1,7 +1,11 @@
-// Checks on a Request before the engine accepts it, shared by Engine::Submit
-// (refuse at once) and the queue (drop before compute).
+// The engine's own checks on a Request: its structure, which the service
+// layer guarantees for every request it builds, so a failure here is a bug
+// upstream, answered INVALID_ARGUMENT instead of computing garbage. User
+// limits (inputs per request, top_k range, masks per input) are the service
+// layer's (service/request_limits.h) and are checked there, once.
 //
-// Pure functions; safe from any thread.
+// Shared by Engine::Submit (refuse at once) and the queue (drop before
+// compute). Pure functions; safe from any thread.
 #ifndef SECUREBERT_SERVER_BATCHING_REQUEST_VALIDATION_H_
 #define SECUREBERT_SERVER_BATCHING_REQUEST_VALIDATION_H_
 
@@ -14,15 +18,13 @@
 
 namespace securebert::batching {
 
-// Most candidates a PredictMask request may ask for per mask.
-inline constexpr int32_t kMaxTopK = 1000;
-
-// INVALID_ARGUMENT naming the input, the value and the limit when `request`
-// is malformed for a model described by `spec`: no inputs, an empty input,
-// one over max_input_tokens, a token id outside the vocabulary, a
-// PredictMask input without masks or with positions not strictly ascending
-// inside it, top_k outside 1..kMaxTopK.
-absl::Status ValidateRequest(const Request& request, const ModelSpec& spec);
+// INVALID_ARGUMENT naming the input and the value when `request` is
+// malformed for a model described by `spec` with inputs of at most
+// `max_input_tokens`: no inputs, an empty input, one over max_input_tokens,
+// a token id outside the vocabulary, PredictMask positions not strictly
+// ascending inside their input or a list per input missing, top_k < 1.
+absl::Status ValidateRequest(const Request& request, const ModelSpec& spec,
+                             int32_t max_input_tokens);
 
 // OK while `request` should still run at `now`: CANCELLED once its cancel
 // flag is set, DEADLINE_EXCEEDED once `now` reaches its deadline.

@@ -23,15 +23,25 @@ ModelSpec Spec() {
   return spec;
 }
 
-void ExpectInvalid(const Request& request, const std::string& fragment) {
-  const absl::Status status = ValidateRequest(request, Spec());
+void ExpectInvalidWithLimit(const Request& request, int32_t limit, const std::string& fragment) {
+  const absl::Status status = ValidateRequest(request, Spec(), limit);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_NE(status.message().find(fragment), std::string::npos) << status;
 }
 
+void ExpectInvalid(const Request& request, const std::string& fragment) {
+  ExpectInvalidWithLimit(request, 512, fragment);
+}
+
 TEST(RequestValidationTest, AcceptsWellFormedRequests) {
-  EXPECT_TRUE(ValidateRequest(EmbedRequest({Sequence(512, 1)}, Pooling::kMean), Spec()).ok());
-  EXPECT_TRUE(ValidateRequest(MaskRequest({Sequence(9, 1)}, 1000), Spec()).ok());
+  EXPECT_TRUE(ValidateRequest(EmbedRequest({Sequence(512, 1)}, Pooling::kMean), Spec(), 512).ok());
+  EXPECT_TRUE(ValidateRequest(MaskRequest({Sequence(9, 1)}, 1000), Spec(), 512).ok());
+  // Structure only: top_k above the service's limit, and an input without a
+  // <mask>, are the service layer's rules (service/request_limits.h).
+  EXPECT_TRUE(ValidateRequest(MaskRequest({Sequence(9, 1)}, 5000), Spec(), 512).ok());
+  Request no_mask = MaskRequest({Sequence(9, 1)}, 5);
+  no_mask.mask_positions = {{}};
+  EXPECT_TRUE(ValidateRequest(no_mask, Spec(), 512).ok());
 }
 
 TEST(RequestValidationTest, RefusesMalformedEmbedRequests) {
@@ -43,12 +53,13 @@ TEST(RequestValidationTest, RefusesMalformedEmbedRequests) {
                 "token id 1000 outside the vocabulary of 1000");
 }
 
+TEST(RequestValidationTest, TheEnginesInputLimitMayBeBelowTheModels) {
+  ExpectInvalidWithLimit(EmbedRequest({Sequence(129, 1)}, Pooling::kCls), 128,
+                         "129 tokens; the limit is max_input_tokens=128");
+}
+
 TEST(RequestValidationTest, RefusesMalformedPredictMaskRequests) {
-  ExpectInvalid(MaskRequest({Sequence(9, 1)}, 0), "top_k=0 is out of range");
-  ExpectInvalid(MaskRequest({Sequence(9, 1)}, 1001), "1..1000");
-  Request no_mask = MaskRequest({Sequence(9, 1)}, 5);
-  no_mask.mask_positions = {{}};
-  ExpectInvalid(no_mask, "input 0 has no <mask>");
+  ExpectInvalid(MaskRequest({Sequence(9, 1)}, 0), "top_k=0 must be at least 1");
   Request unordered = MaskRequest({Sequence(9, 1)}, 5);
   unordered.mask_positions = {{4, 3}};
   ExpectInvalid(unordered, "mask position 3");

@@ -228,10 +228,12 @@ class TorchModelInstance : public batching::Model {
 absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpec& spec) {
   const size_t cells = static_cast<size_t>(in.batch_size) * static_cast<size_t>(in.seq_len);
   if (in.batch_size <= 0 || in.seq_len <= 0 || in.seq_len > spec.max_input_tokens ||
-      in.input_ids.size() != cells || in.attention_mask.size() != cells) {
+      in.input_ids.size() != cells || in.attention_mask.size() != cells ||
+      in.row_outputs.size() != static_cast<size_t>(in.batch_size)) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed batch: ", in.batch_size, "x", in.seq_len, " with ",
-                     in.input_ids.size(), " ids and ", in.attention_mask.size(), " mask cells"));
+                     in.input_ids.size(), " ids, ", in.attention_mask.size(), " mask cells and ",
+                     in.row_outputs.size(), " row outputs"));
   }
   for (const batching::LmRow& r : in.lm_rows) {
     if (r.row < 0 || r.row >= in.batch_size || r.position < 0 || r.position >= in.seq_len) {
@@ -243,6 +245,61 @@ absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpe
     return absl::InvalidArgumentError(absl::StrCat("top_k=", in.top_k, " is out of range"));
   }
   return absl::OkStatus();
+}
+
+// Row indices (into the batch) of the rows asking for `kind`.
+std::vector<int64_t> RowsAsking(const batching::ModelInput& in, batching::RowOutput kind) {
+  std::vector<int64_t> rows;
+  for (int32_t row = 0; row < in.batch_size; ++row) {
+    if (in.row_outputs[row] == kind) rows.push_back(row);
+  }
+  return rows;
+}
+
+// Copies host [rows.size(), width] float rows of `values` into out->embeddings.
+void StoreRows(const torch::Tensor& values, const std::vector<int64_t>& rows,
+               batching::ModelOutput* out) {
+  const torch::Tensor host = values.to(torch::kCPU, torch::kFloat).contiguous();
+  const int64_t width = host.numel() / std::max<int64_t>(1, host.size(0));
+  const float* data = host.data_ptr<float>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out->embeddings[rows[i]].assign(data + i * width, data + (i + 1) * width);
+  }
+}
+
+// Pools on the device what each row asks for (ModelInput::row_outputs) and
+// copies only that to the host: a CLS or mean row moves one vector, not its
+// whole [seq_len, hidden] block. Rows are padded on the right, so a row's
+// real tokens are its first ones.
+void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidden,
+                       const torch::Tensor& mask, const torch::Device& device,
+                       batching::ModelOutput* out) {
+  out->embeddings.assign(in.batch_size, {});
+  auto index_of = [&device](const std::vector<int64_t>& rows) {
+    return ToDevice(rows, static_cast<int64_t>(rows.size()), 1, device).view(-1);
+  };
+  if (const auto rows = RowsAsking(in, batching::RowOutput::kCls); !rows.empty()) {
+    StoreRows(hidden.index_select(0, index_of(rows)).select(1, 0), rows, out);
+  }
+  if (const auto rows = RowsAsking(in, batching::RowOutput::kMean); !rows.empty()) {
+    const torch::Tensor index = index_of(rows);
+    const torch::Tensor weights = mask.index_select(0, index).unsqueeze(-1).to(torch::kFloat);
+    const torch::Tensor sums = (hidden.index_select(0, index).to(torch::kFloat) * weights).sum(1);
+    StoreRows(sums / weights.sum(1), rows, out);
+  }
+  if (const auto rows = RowsAsking(in, batching::RowOutput::kTokens); !rows.empty()) {
+    const torch::Tensor host =
+        hidden.index_select(0, index_of(rows)).to(torch::kCPU, torch::kFloat).contiguous();
+    const int64_t block = in.seq_len * host.size(2);
+    const float* data = host.data_ptr<float>();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto mask_row = in.attention_mask.begin() + rows[i] * in.seq_len;
+      const int64_t tokens =
+          std::count_if(mask_row, mask_row + in.seq_len, [](int64_t m) { return m != 0; });
+      const float* begin = data + static_cast<int64_t>(i) * block;
+      out->embeddings[rows[i]].assign(begin, begin + tokens * host.size(2));
+    }
+  }
 }
 
 }  // namespace
@@ -318,11 +375,7 @@ absl::StatusOr<batching::ModelOutput> TorchModel::Forward(const batching::ModelI
     torch::Tensor ids = ToDevice(in.input_ids, rows, cols, device);
     torch::Tensor mask = ToDevice(in.attention_mask, rows, cols, device);
     torch::Tensor hidden = modules_->encoder.forward({ids, mask}).toTensor();
-    if (in.want_hidden) {
-      torch::Tensor host = hidden.to(torch::kCPU, torch::kFloat).contiguous();
-      const float* data = host.data_ptr<float>();
-      out.hidden.assign(data, data + host.numel());
-    }
+    CollectEmbeddings(in, hidden, mask, device, &out);
     if (!in.lm_rows.empty()) {
       std::vector<int64_t> flat;
       flat.reserve(in.lm_rows.size());

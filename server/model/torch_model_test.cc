@@ -52,7 +52,7 @@ batching::ModelInput MakeBatch(const std::vector<GoldenCase>& cases, int32_t pad
   for (const auto& c : cases) in.seq_len = std::max<int32_t>(in.seq_len, c.ids.size());
   in.input_ids.assign(in.batch_size * in.seq_len, pad_id);
   in.attention_mask.assign(in.batch_size * in.seq_len, 0);
-  in.want_hidden = true;
+  in.row_outputs.assign(in.batch_size, batching::RowOutput::kTokens);
   in.top_k = 10;
   for (int32_t row = 0; row < in.batch_size; ++row) {
     const auto& c = cases[row];
@@ -75,7 +75,7 @@ float ExpectMatchesGoldens(const std::vector<GoldenCase>& cases, const batching:
     const GoldenCase& c = cases[row];
     for (size_t t = 0; t < c.ids.size(); ++t) {
       for (int32_t h = 0; h < hidden; ++h) {
-        const float got = out.hidden[(row * in.seq_len + t) * hidden + h];
+        const float got = out.embeddings[row][t * hidden + h];
         worst = std::max(worst, std::fabs(got - c.hidden[t * hidden + h]));
       }
     }
@@ -152,6 +152,51 @@ TEST_F(TorchModelTest, PaddedMixedLengthBatchMatchesPythonGoldens) {
   std::cout << "max abs diff, padded batch of " << batch.size() << " vs Python: " << worst << "\n";
 }
 
+TEST_F(TorchModelTest, PoolsOnTheModelSideWhatEachRowAsks) {
+  // Padded mixed lengths, each row asking for something else: every row's
+  // answer is the goldens' CLS row, mean over real tokens, all tokens, or
+  // nothing, so padding never leaks into a pooled vector.
+  std::vector<GoldenCase> batch = cases_;
+  std::reverse(batch.begin(), batch.end());
+  batching::ModelInput in = MakeBatch(batch, model_->spec().pad_id);
+  in.lm_rows.clear();
+  const batching::RowOutput kinds[] = {batching::RowOutput::kMean, batching::RowOutput::kCls,
+                                       batching::RowOutput::kTokens, batching::RowOutput::kNothing};
+  for (int32_t row = 0; row < in.batch_size; ++row) in.row_outputs[row] = kinds[row % 4];
+  auto out = model_->Forward(in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->embeddings.size(), batch.size());
+  const int32_t hidden = model_->spec().hidden_size;
+  float worst = 0;
+  for (int32_t row = 0; row < in.batch_size; ++row) {
+    const GoldenCase& c = batch[row];
+    const size_t tokens = c.ids.size();
+    std::vector<float> want;
+    switch (in.row_outputs[row]) {
+      case batching::RowOutput::kNothing:
+        break;
+      case batching::RowOutput::kTokens:
+        want = c.hidden;
+        break;
+      case batching::RowOutput::kCls:
+        want.assign(c.hidden.begin(), c.hidden.begin() + hidden);
+        break;
+      case batching::RowOutput::kMean:
+        want.assign(hidden, 0.f);
+        for (size_t t = 0; t < tokens; ++t) {
+          for (int32_t h = 0; h < hidden; ++h) want[h] += c.hidden[t * hidden + h] / tokens;
+        }
+        break;
+    }
+    ASSERT_EQ(out->embeddings[row].size(), want.size()) << c.name;
+    for (size_t i = 0; i < want.size(); ++i) {
+      worst = std::max(worst, std::fabs(out->embeddings[row][i] - want[i]));
+    }
+  }
+  EXPECT_LE(worst, kTolerance);
+  std::cout << "max abs diff, model-side pooling vs Python: " << worst << "\n";
+}
+
 TEST_F(TorchModelTest, InstancesShareWeightsAndRunTheSameModel) {
   auto instance = model_->NewInstance(1);
   instance->BindToCurrentThread();
@@ -180,6 +225,9 @@ TEST_F(TorchModelTest, MalformedBatchIsAnError) {
   EXPECT_EQ(model_->Forward(in).status().code(), absl::StatusCode::kInvalidArgument);
   in = MakeBatch({cases_[0]}, 1);
   in.lm_rows.push_back({0, in.seq_len});
+  EXPECT_EQ(model_->Forward(in).status().code(), absl::StatusCode::kInvalidArgument);
+  in = MakeBatch({cases_[0]}, 1);
+  in.row_outputs.clear();
   EXPECT_EQ(model_->Forward(in).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

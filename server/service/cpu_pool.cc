@@ -1,6 +1,8 @@
 #include "service/cpu_pool.h"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -12,47 +14,86 @@ CpuPool::CpuPool(const CpuPoolOptions& options) : options_(options) {
   for (int32_t i = 0; i < n; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
-CpuPool::~CpuPool() {
+CpuPool::~CpuPool() { Stop(); }
+
+void CpuPool::Submit(PoolTask task) {
+  absl::Status refusal;
   {
     absl::MutexLock lock(&mu_);
-    stopping_ = true;
+    if (state_ != State::kAccepting) {
+      refusal = absl::UnavailableError("server is draining; retry on another replica");
+    } else if (static_cast<int64_t>(fresh_.size()) >= options_.max_queued) {
+      refusal = absl::ResourceExhaustedError(
+          absl::StrCat("server overloaded: ", fresh_.size(),
+                       " requests are waiting to be tokenized; retry later"));
+    } else {
+      fresh_.push_back(std::move(task));
+      return;
+    }
   }
+  task.refuse(std::move(refusal));
+}
+
+void CpuPool::Continue(PoolTask task) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != State::kStopped) {
+      continuations_.push_back(std::move(task));
+      return;
+    }
+  }
+  task.refuse(absl::UnavailableError("server is shutting down; the answer was not sent"));
+}
+
+void CpuPool::StopAccepting() {
+  absl::MutexLock lock(&mu_);
+  if (state_ == State::kAccepting) state_ = State::kContinuing;
+}
+
+bool CpuPool::AwaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(absl::Condition(this, &CpuPool::Idle), deadline);
+}
+
+void CpuPool::Stop() {
+  Queue refused;
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kStopped;
+    refused.swap(continuations_);
+    std::move(fresh_.begin(), fresh_.end(), std::back_inserter(refused));
+    fresh_.clear();
+  }
+  // Answered before the join, outside the lock: a refusal may take a while
+  // (it finishes an RPC) and must not wait behind a long running task.
+  for (PoolTask& task : refused) {
+    task.refuse(absl::UnavailableError("server is shutting down before the request ran"));
+  }
+  absl::MutexLock lock(&stop_mu_);
+  if (joined_) return;
   for (std::thread& t : threads_) t.join();
+  joined_ = true;
 }
 
-absl::Status CpuPool::TrySchedule(std::function<void()> task) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ || draining_) return absl::UnavailableError("server is draining");
-  if (static_cast<int64_t>(queue_.size()) >= options_.max_queued) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("server overloaded: ", queue_.size(),
-                     " requests are waiting to be tokenized; retry later"));
-  }
-  queue_.push_back(std::move(task));
-  return absl::OkStatus();
+bool CpuPool::HasTaskOrStopped() const {
+  return state_ == State::kStopped || !continuations_.empty() || !fresh_.empty();
 }
 
-bool CpuPool::Drain(absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  draining_ = true;
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return queue_.empty() && running_ == 0; };
-  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
-}
+bool CpuPool::Idle() const { return continuations_.empty() && fresh_.empty() && running_ == 0; }
 
 void CpuPool::WorkerLoop() {
   for (;;) {
-    std::function<void()> task;
+    PoolTask task;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping and nothing left to run
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      mu_.Await(absl::Condition(this, &CpuPool::HasTaskOrStopped));
+      if (state_ == State::kStopped) return;  // Stop answers what is still queued
+      Queue& from = continuations_.empty() ? fresh_ : continuations_;
+      task = std::move(from.front());
+      from.pop_front();
       ++running_;
     }
-    task();
+    task.run();
     absl::MutexLock lock(&mu_);
     --running_;
   }

@@ -1,22 +1,37 @@
 // CpuPool: a bounded pool of CPU threads for request preparation
 // (tokenization) and response building, so that neither runs on a gRPC
-// callback thread nor on a batch worker.
+// callback thread nor on a batch worker (which would hold its cores, or at
+// least its instance, while it builds an answer).
 //
-// The queue is bounded: TrySchedule refuses at once with RESOURCE_EXHAUSTED
-// when it is full, instead of queueing without limit.
+// Every task carries the answer it owes if it never runs (PoolTask::refuse),
+// so that work handed to the pool is answered exactly once whatever happens:
+//   Submit    new work (tokenizing a request). Bounded: refused at once with
+//             RESOURCE_EXHAUSTED when max_queued tasks wait, and with
+//             UNAVAILABLE once the pool stops accepting.
+//   Continue  the next step of work already accepted (building a computed
+//             answer). Never refused for being full, and run before new
+//             work; refused only once the pool has stopped.
+// A refusal calls `refuse` on the caller's thread, before Submit/Continue
+// returns.
 //
-// Thread safety: TrySchedule may be called from any thread. The pool owns its
-// threads; the destructor runs every task already accepted, then joins.
+// Shutdown: StopAccepting, then AwaitIdle for what was accepted; Stop answers
+// every queued task UNAVAILABLE, waits for the running ones and joins the
+// threads, so that nothing calls into the components behind the tasks once
+// it returns (the server destroys the engine only after Stop).
+//
+// Thread safety: every method may be called from any thread, except that
+// Stop (and the destructor) must not run on a pool thread. The pool owns its
+// threads; the destructor calls Stop.
 #ifndef SECUREBERT_SERVER_SERVICE_CPU_POOL_H_
 #define SECUREBERT_SERVER_SERVICE_CPU_POOL_H_
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -25,7 +40,13 @@ namespace securebert::service {
 
 struct CpuPoolOptions {
   int32_t threads = 2;        // worker threads (>= 1)
-  int32_t max_queued = 4096;  // tasks waiting for a thread; past it TrySchedule refuses
+  int32_t max_queued = 4096;  // new tasks waiting for a thread; past it Submit refuses
+};
+
+// One unit of pool work: exactly one of `run` and `refuse` is called, once.
+struct PoolTask {
+  absl::AnyInvocable<void()> run;                 // the work, on a pool thread
+  absl::AnyInvocable<void(absl::Status)> refuse;  // instead of run, with why
 };
 
 class CpuPool {
@@ -35,26 +56,40 @@ class CpuPool {
   CpuPool(const CpuPool&) = delete;
   CpuPool& operator=(const CpuPool&) = delete;
 
-  // On OK the pool owns `task` and runs it exactly once on a pool thread.
-  // ResourceExhausted when the queue is full (the task is dropped unrun).
-  absl::Status TrySchedule(std::function<void()> task);
+  // New work; see the header comment.
+  void Submit(PoolTask task) ABSL_LOCKS_EXCLUDED(mu_);
+  // The continuation of accepted work; see the header comment.
+  void Continue(PoolTask task) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Refuses new tasks from now on (UNAVAILABLE) and waits until every
-  // accepted task has run, or until `deadline`. True if all have run.
-  bool Drain(absl::Time deadline);
+  // Submit refuses (UNAVAILABLE) from now on; Continue still runs.
+  void StopAccepting() ABSL_LOCKS_EXCLUDED(mu_);
+  // True once nothing is queued or running; false if `deadline` comes first.
+  bool AwaitIdle(absl::Time deadline) ABSL_LOCKS_EXCLUDED(mu_);
+  // Refuses every queued task with UNAVAILABLE, waits for running tasks to
+  // return and joins the threads; later Submit/Continue calls are refused
+  // inline. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void WorkerLoop();
+  enum class State { kAccepting, kContinuing, kStopped };
+  using Queue = std::deque<PoolTask>;
+
+  void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool HasTaskOrStopped() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool Idle() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const CpuPoolOptions options_;  // constant after construction
 
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  int32_t running_ ABSL_GUARDED_BY(mu_) = 0;    // tasks being run right now
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;  // refusing new tasks
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // threads exit once the queue is empty
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kAccepting;
+  Queue continuations_ ABSL_GUARDED_BY(mu_);  // run first
+  Queue fresh_ ABSL_GUARDED_BY(mu_);          // new work, bounded by max_queued
+  int32_t running_ ABSL_GUARDED_BY(mu_) = 0;  // tasks being run right now
 
-  std::vector<std::thread> threads_;  // started in the constructor, joined in the destructor
+  // Started in the constructor; joined by Stop, on the thread that calls it.
+  std::vector<std::thread> threads_;
+  absl::Mutex stop_mu_;  // serializes Stop's join
+  bool joined_ ABSL_GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace securebert::service

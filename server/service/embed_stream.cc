@@ -3,8 +3,10 @@
 #include <optional>
 #include <utility>
 
+#include "securebert/wire/v1/securebert_wire.pb.h"
 #include "service/responses.h"
 #include "service/status_mapping.h"
+#include "service/wire_codec.h"
 
 namespace securebert::service {
 
@@ -32,7 +34,7 @@ EmbedStreamCall::EmbedStreamCall(grpc::CallbackServerContext* context, ModelPipe
 
 void EmbedStreamCall::OnReadDone(bool ok) {
   std::optional<uint64_t> seq;
-  v1::EmbedRequest request;
+  grpc::ByteBuffer request;
   {
     absl::MutexLock lock(&mu_);
     read_pending_ = false;
@@ -55,22 +57,27 @@ void EmbedStreamCall::OnReadDone(bool ok) {
   Run(std::move(actions));
 }
 
-void EmbedStreamCall::Submit(uint64_t seq, const v1::EmbedRequest& request) {
-  absl::StatusOr<ModelCall> call = MapEmbedRequest(request, limits_);
-  if (!call.ok()) return OnResult(seq, call.status());
-  call->deadline = deadline_;
-  call->cancelled = cancelled_;
-  ServerMetrics* metrics = metrics_;
-  pipeline_->Submit(std::move(*call), [this, seq, metrics](absl::StatusOr<ModelCallResult> result) {
+void EmbedStreamCall::Submit(uint64_t seq, const grpc::ByteBuffer& bytes) {
+  wire::v1::EmbedRequest request;
+  if (absl::Status s = ParseRequest(bytes, "EmbedRequest", &request); !s.ok()) {
+    return OnResult(seq, s);
+  }
+  absl::StatusOr<ModelRequest> mapped = MapEmbedRequest(request, limits_);
+  if (!mapped.ok()) return OnResult(seq, mapped.status());
+  mapped->request.deadline = deadline_;
+  mapped->request.cancelled = cancelled_;
+  pipeline_->Submit(std::move(*mapped), [this, seq](absl::StatusOr<ModelResult> result) {
     if (!result.ok()) return OnResult(seq, result.status());
-    metrics->ObserveTiming(result->response.timing);
     v1::EmbedResponse response;
     FillEmbedResponse(*result, &response);
-    OnResult(seq, std::move(response));
+    grpc::ByteBuffer bytes;
+    absl::Status serialized = SerializeResponse(response, &bytes);
+    if (!serialized.ok()) return OnResult(seq, serialized);
+    OnResult(seq, std::move(bytes));
   });
 }
 
-void EmbedStreamCall::OnResult(uint64_t seq, absl::StatusOr<v1::EmbedResponse> response) {
+void EmbedStreamCall::OnResult(uint64_t seq, absl::StatusOr<grpc::ByteBuffer> response) {
   Actions actions;
   {
     absl::MutexLock lock(&mu_);

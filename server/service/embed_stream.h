@@ -1,8 +1,9 @@
 // EmbedStreamCall: the reactor of one EmbedStream (bidirectional) call.
 //
-// Each request read from the stream goes through the same path as a unary
-// Embed (request_mapping -> ModelPipeline), up to `max_in_flight` of them at
-// once per stream so a stream also fills batches; responses are written back
+// Each request read from the stream (raw bytes, parsed as the wire view of
+// EmbedRequest: wire_codec.h) goes through the same path as a unary Embed
+// (request_mapping -> ModelPipeline), up to `max_in_flight` of them at once
+// per stream so a stream also fills batches; responses are written back
 // strictly in request order, one write at a time. gRPC has no per-message
 // status on a stream, so a bad message ends the stream with that message's
 // status once every earlier response has been written.
@@ -33,7 +34,7 @@
 
 namespace securebert::service {
 
-class EmbedStreamCall final : public grpc::ServerBidiReactor<v1::EmbedRequest, v1::EmbedResponse> {
+class EmbedStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // `pipeline` is null when `admission` is not OK; the stream then ends at
   // once with that status.
@@ -49,15 +50,16 @@ class EmbedStreamCall final : public grpc::ServerBidiReactor<v1::EmbedRequest, v
  private:
   // What to do once mu_ is released.
   struct Actions {
-    bool read = false;                   // StartRead(&incoming_)
-    v1::EmbedResponse* write = nullptr;  // StartWrite(write)
-    bool finish = false;                 // Finish(finish_status)
+    bool read = false;                  // StartRead(&incoming_)
+    grpc::ByteBuffer* write = nullptr;  // StartWrite(write)
+    bool finish = false;                // Finish(finish_status)
     grpc::Status finish_status;
     bool destroy = false;  // delete this
   };
 
-  void Submit(uint64_t seq, const v1::EmbedRequest& request);
-  void OnResult(uint64_t seq, absl::StatusOr<v1::EmbedResponse> response);
+  // Parses, maps and submits message `seq`; its answer comes to OnResult.
+  void Submit(uint64_t seq, const grpc::ByteBuffer& request);
+  void OnResult(uint64_t seq, absl::StatusOr<grpc::ByteBuffer> response);
   // Decides the next gRPC operations from the state.
   Actions Step() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(Actions actions);
@@ -72,21 +74,22 @@ class EmbedStreamCall final : public grpc::ServerBidiReactor<v1::EmbedRequest, v
   const std::shared_ptr<std::atomic<bool>> cancelled_;
 
   // Written by gRPC between StartRead and OnReadDone (one read at a time).
-  v1::EmbedRequest incoming_;
+  grpc::ByteBuffer incoming_;
 
   absl::Mutex mu_;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;    // sequence number of the next read
   uint64_t next_write_ ABSL_GUARDED_BY(mu_) = 0;  // sequence number to write next
-  std::map<uint64_t, absl::StatusOr<v1::EmbedResponse>> ready_ ABSL_GUARDED_BY(mu_);
+  // Serialized answers not yet written, by sequence number.
+  std::map<uint64_t, absl::StatusOr<grpc::ByteBuffer>> ready_ ABSL_GUARDED_BY(mu_);
   int32_t in_pipeline_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, callback not back yet
   int32_t unwritten_ ABSL_GUARDED_BY(mu_) = 0;    // read, response not yet written
   bool read_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
-  v1::EmbedResponse writing_ ABSL_GUARDED_BY(mu_);  // the response being written
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish has been decided
-  absl::Status end_status_ ABSL_GUARDED_BY(mu_);    // first error; ends the stream
-  bool done_ ABSL_GUARDED_BY(mu_) = false;          // gRPC called OnDone
+  grpc::ByteBuffer writing_ ABSL_GUARDED_BY(mu_);  // the response being written
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish has been decided
+  absl::Status end_status_ ABSL_GUARDED_BY(mu_);   // first error; ends the stream
+  bool done_ ABSL_GUARDED_BY(mu_) = false;         // gRPC called OnDone
 };
 
 }  // namespace securebert::service

@@ -3,20 +3,38 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/responses.h"
+#include "tokenizer/string_view_compat.h"
 
 namespace securebert::service {
+namespace {
+
+// A PoolTask that answers `done` with what `work` returns, or with the
+// pool's refusal: the callback is shared by the two, only one of which runs.
+template <typename Callback, typename Work>
+PoolTask AnswerOnPool(std::shared_ptr<Callback> done, Work work) {
+  return PoolTask{[done, work = std::move(work)]() mutable { (*done)(work()); },
+                  [done](absl::Status refusal) { (*done)(std::move(refusal)); }};
+}
+
+constexpr char kPredictMaskAdvice[] =
+    "lower top_k, send fewer masks or inputs per request, or set omit_sequence";
+
+}  // namespace
 
 ModelPipeline::ModelPipeline(const tokenizer::Tokenizer* tokenizer, CpuPool* pool,
                              batching::Engine* engine, ServerMetrics* metrics,
-                             int32_t max_input_tokens)
+                             const RequestLimits& limits, int32_t max_input_tokens)
     : tokenizer_(tokenizer),
       pool_(pool),
       engine_(engine),
       metrics_(metrics),
+      limits_(limits),
       max_input_tokens_(max_input_tokens) {}
 
 absl::StatusOr<std::vector<tokenizer::Encoding>> ModelPipeline::Encode(
     const std::vector<std::string>& texts, tokenizer::Truncation truncation) const {
+  const absl::Time start = absl::Now();
   tokenizer::EncodeOptions options;
   options.truncation = truncation;
   options.max_tokens = static_cast<size_t>(max_input_tokens_);
@@ -30,75 +48,102 @@ absl::StatusOr<std::vector<tokenizer::Encoding>> ModelPipeline::Encode(
     }
     encodings.push_back(*std::move(e));
   }
+  metrics_->ObserveTokenize(absl::Now() - start);
   return encodings;
 }
 
 void ModelPipeline::Tokenize(std::shared_ptr<const std::vector<std::string>> texts,
                              tokenizer::Truncation truncation, TokenizeDone done) {
-  auto shared_done = std::make_shared<TokenizeDone>(std::move(done));
-  absl::Status scheduled = pool_->TrySchedule([this, texts, truncation, shared_done] {
-    const absl::Time start = absl::Now();
-    auto encodings = Encode(*texts, truncation);
-    metrics_->ObserveTokenize(absl::Now() - start);
-    (*shared_done)(std::move(encodings));
-  });
-  if (!scheduled.ok()) (*shared_done)(scheduled);
+  pool_->Submit(AnswerOnPool(
+      std::make_shared<TokenizeDone>(std::move(done)),
+      [this, texts = std::move(texts), truncation] { return Encode(*texts, truncation); }));
 }
 
-void ModelPipeline::Submit(ModelCall call, Done done) {
-  // std::function needs copyable captures: share the call and the callback.
-  auto shared_call = std::make_shared<ModelCall>(std::move(call));
+void ModelPipeline::Submit(ModelRequest request, Done done) {
   auto shared_done = std::make_shared<Done>(std::move(done));
-  absl::Status scheduled = pool_->TrySchedule([this, shared_call, shared_done] {
-    TokenizeAndQueue(std::move(*shared_call), std::move(*shared_done));
-  });
-  if (!scheduled.ok()) (*shared_done)(scheduled);
+  pool_->Submit(
+      PoolTask{[this, request = std::move(request), shared_done]() mutable {
+                 TokenizeAndQueue(std::move(request), std::move(*shared_done));
+               },
+               [shared_done](absl::Status refusal) { (*shared_done)(std::move(refusal)); }});
 }
 
-void ModelPipeline::TokenizeAndQueue(ModelCall call, Done done) {
-  const absl::Time start = absl::Now();
-  absl::StatusOr<std::vector<tokenizer::Encoding>> encodings = Encode(*call.texts, call.truncation);
-  const absl::Duration tokenize_time = absl::Now() - start;
-  metrics_->ObserveTokenize(tokenize_time);
-  if (!encodings.ok()) return done(encodings.status());
-
-  batching::Request request;
-  request.kind = call.kind;
-  request.pooling = call.pooling;
-  request.normalize = call.normalize;
-  request.top_k = call.top_k;
-  request.deadline = call.deadline;
-  request.cancelled = call.cancelled;
-  request.tokenize_us = absl::ToInt64Microseconds(tokenize_time);
-  auto result = std::make_shared<ModelCallResult>();
-  for (size_t i = 0; i < encodings->size(); ++i) {
-    tokenizer::Encoding& e = (*encodings)[i];
-    if (call.kind == batching::Request::Kind::kPredictMask) {
-      std::vector<int32_t> masks;
+std::vector<bool> ModelPipeline::FillSequences(std::vector<tokenizer::Encoding> encodings,
+                                               batching::Request* request) const {
+  std::vector<bool> truncated;
+  const bool masks = request->kind == batching::Request::Kind::kPredictMask;
+  for (tokenizer::Encoding& e : encodings) {
+    if (masks) {
+      std::vector<int32_t>& positions = request->mask_positions.emplace_back();
       for (size_t t = 0; t < e.ids.size(); ++t) {
-        if (e.ids[t] == tokenizer_->mask_id()) masks.push_back(static_cast<int32_t>(t));
+        if (e.ids[t] == tokenizer_->mask_id()) positions.push_back(static_cast<int32_t>(t));
       }
-      if (masks.empty()) {
-        return done(absl::InvalidArgumentError(
-            absl::StrCat("inputs[", i, "]: no ", std::string(tokenizer_->mask_token()), " token",
-                         e.truncated ? " left after truncation" : "",
-                         "; PredictMask needs at least one per input")));
-      }
-      request.mask_positions.push_back(std::move(masks));
     }
-    request.sequences.push_back(e.ids);
-    result->truncated.push_back(e.truncated);
-    result->ids.push_back(std::move(e.ids));
+    truncated.push_back(e.truncated);
+    request->sequences.push_back(std::move(e.ids));
   }
+  return truncated;
+}
 
+absl::Status ModelPipeline::CheckTokenized(const ModelRequest& request,
+                                           const std::vector<bool>& truncated) const {
+  const batching::Request& r = request.request;
+  if (r.kind == batching::Request::Kind::kEmbed) {
+    return CheckResponseBytes(
+        EstimateEmbedResponseBytes(r, engine_->spec().hidden_size),
+        "send fewer or shorter inputs per request, or pool them (POOLING_CLS, POOLING_MEAN)",
+        limits_);
+  }
+  if (absl::Status s = CheckMasks(r.mask_positions, truncated, r.top_k,
+                                  tokenizer::ToAbsl(tokenizer_->mask_token()), limits_);
+      !s.ok()) {
+    return s;
+  }
+  return CheckResponseBytes(MinPredictMaskResponseBytes(r, request.omit_sequence, *tokenizer_),
+                            kPredictMaskAdvice, limits_);
+}
+
+void ModelPipeline::TokenizeAndQueue(ModelRequest request, Done done) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::vector<tokenizer::Encoding>> encodings =
+      Encode(*request.texts, request.truncation);
+  if (!encodings.ok()) return done(encodings.status());
+  request.request.tokenize_us = absl::ToInt64Microseconds(absl::Now() - start);
+  std::vector<bool> truncated = FillSequences(*std::move(encodings), &request.request);
+  if (absl::Status s = CheckTokenized(request, truncated); !s.ok()) return done(s);
+  // The engine takes its callback only when it accepts the request; the
+  // callback is shared so that a refusal can still be answered here.
   auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool omit_sequence = request.omit_sequence;
   absl::Status queued = engine_->Submit(
-      std::move(request), [result, shared_done](absl::StatusOr<batching::Response> response) {
-        if (!response.ok()) return (*shared_done)(response.status());
-        result->response = *std::move(response);
-        (*shared_done)(std::move(*result));
-      });
+      std::move(request.request), Continuation(std::move(truncated), omit_sequence, shared_done));
   if (!queued.ok()) (*shared_done)(queued);
+}
+
+batching::DoneCallback ModelPipeline::Continuation(std::vector<bool> truncated, bool omit_sequence,
+                                                   std::shared_ptr<Done> done) {
+  // Runs on a batch worker: only hands the answer over to the pool, where
+  // the callback builds the response.
+  return [this, truncated = std::move(truncated), omit_sequence,
+          done = std::move(done)](absl::StatusOr<batching::Response> response) mutable {
+    pool_->Continue(AnswerOnPool(
+        std::move(done),
+        [this, response = std::move(response), truncated = std::move(truncated),
+         omit_sequence]() mutable -> absl::StatusOr<ModelResult> {
+          if (!response.ok()) return response.status();
+          metrics_->ObserveTiming(response->timing);
+          ModelResult result{*std::move(response), std::move(truncated), omit_sequence};
+          // The candidates are known now: bound the answer before building it.
+          if (!result.response.outputs.empty() && !result.response.outputs[0].masks.empty()) {
+            if (absl::Status s = CheckResponseBytes(PredictMaskResponseBytes(result, *tokenizer_),
+                                                    kPredictMaskAdvice, limits_);
+                !s.ok()) {
+              return s;
+            }
+          }
+          return result;
+        }));
+  };
 }
 
 }  // namespace securebert::service

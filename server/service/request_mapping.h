@@ -1,38 +1,29 @@
-// Validates API requests and maps them onto internal calls: the first stop of
-// every request. Errors are INVALID_ARGUMENT statuses whose message names the
-// field and the limit ("inputs: 40 texts, more than max_client_batch_size=32").
+// Validates API requests, as parsed from the wire (securebert.wire.v1: the
+// contract's messages with `bytes` texts, see proto/CMakeLists.txt), and
+// maps them onto ModelRequests: the first stop of every request. Errors are
+// INVALID_ARGUMENT statuses whose message names the field and the limit
+// (request_limits.h). UTF-8 is checked later, by the tokenizer, per input.
 //
 // Stateless and thread-safe.
 #ifndef SECUREBERT_SERVER_SERVICE_REQUEST_MAPPING_H_
 #define SECUREBERT_SERVER_SERVICE_REQUEST_MAPPING_H_
 
-#include <cstdint>
-
 #include "absl/status/statusor.h"
-#include "securebert/v1/securebert.pb.h"
-#include "service/model_pipeline.h"
+#include "securebert/wire/v1/securebert_wire.pb.h"
+#include "service/model_request.h"
+#include "service/request_limits.h"
 
 namespace securebert::service {
 
-// Request limits the handlers enforce before any work is queued.
-struct RequestLimits {
-  int32_t max_client_batch_size = 32;  // most inputs in one request
-  int32_t max_top_k = 1000;            // largest PredictMask top_k
-  int32_t default_top_k = 10;          // top_k used when the request says 0
-};
-
-absl::StatusOr<tokenizer::Truncation> MapTruncation(v1::Truncation truncation);
-
-// Checks `inputs` is 1..max_client_batch_size texts.
-absl::Status ValidateInputCount(int count, const RequestLimits& limits);
+absl::StatusOr<tokenizer::Truncation> MapTruncation(int truncation);
 
 // Maps an Embed request (deadline and cancel flag left to the caller).
-absl::StatusOr<ModelCall> MapEmbedRequest(const v1::EmbedRequest& request,
-                                          const RequestLimits& limits);
+absl::StatusOr<ModelRequest> MapEmbedRequest(const wire::v1::EmbedRequest& request,
+                                             const RequestLimits& limits);
 
 // Maps a PredictMask request (deadline and cancel flag left to the caller).
-absl::StatusOr<ModelCall> MapPredictMaskRequest(const v1::PredictMaskRequest& request,
-                                                const RequestLimits& limits);
+absl::StatusOr<ModelRequest> MapPredictMaskRequest(const wire::v1::PredictMaskRequest& request,
+                                                   const RequestLimits& limits);
 
 }  // namespace securebert::service
 

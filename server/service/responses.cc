@@ -1,20 +1,16 @@
 #include "service/responses.h"
 
+#include <algorithm>
+
 namespace securebert::service {
 namespace {
 
-// The text with the mask at `position` filled by `candidate`: the ids between
-// <s> and </s>, decoded; other masks stay "<mask>".
-std::string FilledSequence(const std::vector<int32_t>& ids, int32_t position, int32_t candidate,
-                           const tokenizer::Tokenizer& tokenizer) {
-  std::vector<int32_t> filled(ids.begin(), ids.end());
-  filled[position] = candidate;
-  size_t begin = 0, end = filled.size();
-  if (end > begin && filled[begin] == tokenizer.bos_id()) ++begin;
-  if (end > begin && filled[end - 1] == tokenizer.eos_id()) --end;
-  return tokenizer.Decode(absl::MakeConstSpan(filled.data() + begin, end - begin),
-                          /*skip_special_tokens=*/false);
-}
+// Upper bounds of protobuf framing: a tag and a length prefix of a
+// length-delimited field, and a candidate's id, score and their tags.
+constexpr int64_t kFieldFraming = 1 + 5;
+constexpr int64_t kPredictionFixedBytes = 3 * kFieldFraming + (1 + 5) + (1 + 4);
+// Decode replaces a byte of a broken UTF-8 sequence with U+FFFD (3 bytes).
+constexpr int64_t kReplacementGrowth = 3;
 
 }  // namespace
 
@@ -25,23 +21,24 @@ void FillTiming(const batching::Timing& timing, v1::Timing* out) {
   out->set_batch_size(static_cast<uint32_t>(timing.batch_size));
 }
 
-void FillEmbedResponse(const ModelCallResult& result, v1::EmbedResponse* response) {
+void FillEmbedResponse(const ModelResult& result, v1::EmbedResponse* response) {
   const auto& outputs = result.response.outputs;
   response->mutable_embeddings()->Reserve(static_cast<int>(outputs.size()));
   for (size_t i = 0; i < outputs.size(); ++i) {
     v1::Embedding* e = response->add_embeddings();
     e->mutable_values()->Add(outputs[i].values.begin(), outputs[i].values.end());
     e->mutable_shape()->Add(outputs[i].shape.begin(), outputs[i].shape.end());
-    e->set_num_tokens(static_cast<uint32_t>(result.ids[i].size()));
+    e->set_num_tokens(outputs[i].num_tokens);
     e->set_truncated(result.truncated[i]);
   }
   FillTiming(result.response.timing, response->mutable_timing());
 }
 
-void FillPredictMaskResponse(const ModelCallResult& result, const tokenizer::Tokenizer& tokenizer,
+void FillPredictMaskResponse(const ModelResult& result, const tokenizer::Tokenizer& tokenizer,
                              v1::PredictMaskResponse* response) {
   const auto& outputs = result.response.outputs;
   for (size_t i = 0; i < outputs.size(); ++i) {
+    const std::vector<int32_t>& ids = result.response.sequences[i];
     v1::InputPrediction* input = response->add_results();
     input->set_truncated(result.truncated[i]);
     for (const auto& mask : outputs[i].masks) {
@@ -53,7 +50,10 @@ void FillPredictMaskResponse(const ModelCallResult& result, const tokenizer::Tok
         p->set_token_id(static_cast<uint32_t>(id));
         p->set_token(tokenizer.DecodeToken(id));
         p->set_score(mask.scores[k]);
-        p->set_sequence(FilledSequence(result.ids[i], mask.position, id, tokenizer));
+        if (!result.omit_sequence) {
+          p->set_sequence(tokenizer.DecodeFilled(ids, static_cast<size_t>(mask.position), id,
+                                                 outputs[i].masks.size()));
+        }
       }
     }
   }
@@ -73,6 +73,60 @@ void FillTokenizeResponse(const std::vector<tokenizer::Encoding>& encodings,
       token->set_end(e.offsets[k].second);
     }
   }
+}
+
+int64_t EstimateEmbedResponseBytes(const batching::Request& request, int32_t hidden_size) {
+  int64_t bytes = 4 * kFieldFraming;  // timing
+  for (const std::vector<int32_t>& ids : request.sequences) {
+    const int64_t vectors =
+        request.pooling == batching::Pooling::kNone ? static_cast<int64_t>(ids.size()) : 1;
+    bytes += 4 * kFieldFraming + vectors * hidden_size * int64_t{sizeof(float)};
+  }
+  return bytes;
+}
+
+int64_t MinPredictMaskResponseBytes(const batching::Request& request, bool omit_sequence,
+                                    const tokenizer::Tokenizer& tokenizer) {
+  const auto mask_bytes = static_cast<int64_t>(tokenizer.mask_token().size());
+  int64_t bytes = 0;
+  for (size_t i = 0; i < request.sequences.size(); ++i) {
+    // A candidate's id, score and token field take at least 6 bytes.
+    int64_t per_candidate = 6;
+    if (!omit_sequence) {
+      // Its filled-in text is the input with one <mask> replaced.
+      const auto text = static_cast<int64_t>(tokenizer.Decode(request.sequences[i], false).size());
+      per_candidate += std::max<int64_t>(0, text - mask_bytes);
+    }
+    bytes += static_cast<int64_t>(request.mask_positions[i].size()) * request.top_k * per_candidate;
+  }
+  return bytes;
+}
+
+int64_t PredictMaskResponseBytes(const ModelResult& result, const tokenizer::Tokenizer& tokenizer) {
+  int64_t bytes = 4 * kFieldFraming;  // timing
+  const auto& outputs = result.response.outputs;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    // The filled-in text: the input as decoded, the candidate's bytes added
+    // (each may decode to a 3-byte U+FFFD), <s> and </s> kept with several
+    // masks; never longer than this.
+    const int64_t text =
+        result.omit_sequence
+            ? 0
+            : static_cast<int64_t>(tokenizer.Decode(result.response.sequences[i], false).size());
+    bytes += 2 * kFieldFraming;
+    for (const auto& mask : outputs[i].masks) {
+      bytes += 2 * kFieldFraming;
+      for (const int32_t id : mask.ids) {
+        bytes += kPredictionFixedBytes + static_cast<int64_t>(tokenizer.DecodeToken(id).size());
+        if (!result.omit_sequence) {
+          const int32_t ids[] = {id};
+          bytes +=
+              text + kReplacementGrowth * static_cast<int64_t>(tokenizer.Decode(ids, false).size());
+        }
+      }
+    }
+  }
+  return bytes;
 }
 
 }  // namespace securebert::service

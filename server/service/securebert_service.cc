@@ -2,11 +2,36 @@
 
 #include <utility>
 
+#include "securebert/wire/v1/securebert_wire.pb.h"
 #include "service/embed_stream.h"
+#include "service/request_mapping.h"
 #include "service/responses.h"
 #include "service/unary_call.h"
+#include "service/wire_codec.h"
 
 namespace securebert::service {
+namespace {
+
+// Builds the answer with `fill` from `result` (when it is one) and
+// serializes it into the call's response; returns the call's status.
+template <typename Response, typename Result, typename Fill>
+absl::Status Answer(const absl::StatusOr<Result>& result, Fill fill, grpc::ByteBuffer* response) {
+  if (!result.ok()) return result.status();
+  Response built;
+  fill(*result, &built);
+  return SerializeResponse(built, response);
+}
+
+// The request in `bytes` parsed as `Wire` and mapped with `map`.
+template <typename Wire, typename Map>
+absl::StatusOr<ModelRequest> ParseAndMap(const grpc::ByteBuffer& bytes, Map map,
+                                         const RequestLimits& limits) {
+  Wire wire;
+  if (absl::Status s = ParseRequest(bytes, Wire::descriptor()->name(), &wire); !s.ok()) return s;
+  return map(wire, limits);
+}
+
+}  // namespace
 
 SecureBertService::SecureBertService(const ServiceOptions& options, ServerMetrics* metrics)
     : options_(options), metrics_(metrics) {}
@@ -36,72 +61,77 @@ absl::StatusOr<const ServiceBackend*> SecureBertService::Admit() const {
   return &backend_;
 }
 
-grpc::ServerUnaryReactor* SecureBertService::Embed(grpc::CallbackServerContext* context,
-                                                   const v1::EmbedRequest* request,
-                                                   v1::EmbedResponse* response) {
-  auto* call = new UnaryCall(context, "Embed", metrics_);
+template <typename Wire, typename Response, typename Map, typename Fill>
+grpc::ServerUnaryReactor* SecureBertService::RunModelCall(grpc::CallbackServerContext* context,
+                                                          const char* rpc,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response, Map map,
+                                                          Fill fill) {
+  auto* call = new UnaryCall(context, rpc, metrics_);
   absl::StatusOr<const ServiceBackend*> backend = Admit();
-  if (!backend.ok()) return call->Reply(backend.status()), call;
-  absl::StatusOr<ModelCall> model_call = MapEmbedRequest(*request, options_.limits);
-  if (!model_call.ok()) return call->Reply(model_call.status()), call;
-  model_call->deadline = call->deadline();
-  model_call->cancelled = call->cancelled();
-  ServerMetrics* metrics = metrics_;
-  (*backend)->pipeline->Submit(std::move(*model_call),
-                               [call, response, metrics](absl::StatusOr<ModelCallResult> result) {
-                                 if (result.ok()) {
-                                   metrics->ObserveTiming(result->response.timing);
-                                   FillEmbedResponse(*result, response);
-                                 }
-                                 call->Reply(result.status());
-                               });
+  absl::StatusOr<ModelRequest> mapped = backend.ok()
+                                            ? ParseAndMap<Wire>(*request, map, options_.limits)
+                                            : absl::StatusOr<ModelRequest>(backend.status());
+  if (!mapped.ok()) {
+    call->Reply(mapped.status());
+    return call;
+  }
+  mapped->request.deadline = call->deadline();
+  mapped->request.cancelled = call->cancelled();
+  ModelPipeline* pipeline = (*backend)->pipeline;
+  pipeline->Submit(std::move(*mapped), [call, response, pipeline, fill = std::move(fill)](
+                                           absl::StatusOr<ModelResult> result) {
+    call->Reply(Answer<Response>(
+        result, [&](const ModelResult& r, Response* out) { fill(r, pipeline->tokenizer(), out); },
+        response));
+  });
   return call;
+}
+
+grpc::ServerUnaryReactor* SecureBertService::Embed(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) {
+  return RunModelCall<wire::v1::EmbedRequest, v1::EmbedResponse>(
+      context, "Embed", request, response, MapEmbedRequest,
+      [](const ModelResult& result, const tokenizer::Tokenizer&, v1::EmbedResponse* out) {
+        FillEmbedResponse(result, out);
+      });
 }
 
 grpc::ServerUnaryReactor* SecureBertService::PredictMask(grpc::CallbackServerContext* context,
-                                                         const v1::PredictMaskRequest* request,
-                                                         v1::PredictMaskResponse* response) {
-  auto* call = new UnaryCall(context, "PredictMask", metrics_);
-  absl::StatusOr<const ServiceBackend*> backend = Admit();
-  if (!backend.ok()) return call->Reply(backend.status()), call;
-  absl::StatusOr<ModelCall> model_call = MapPredictMaskRequest(*request, options_.limits);
-  if (!model_call.ok()) return call->Reply(model_call.status()), call;
-  model_call->deadline = call->deadline();
-  model_call->cancelled = call->cancelled();
-  ModelPipeline* pipeline = (*backend)->pipeline;
-  ServerMetrics* metrics = metrics_;
-  pipeline->Submit(std::move(*model_call),
-                   [call, response, pipeline, metrics](absl::StatusOr<ModelCallResult> result) {
-                     if (result.ok()) {
-                       metrics->ObserveTiming(result->response.timing);
-                       FillPredictMaskResponse(*result, pipeline->tokenizer(), response);
-                     }
-                     call->Reply(result.status());
-                   });
-  return call;
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  return RunModelCall<wire::v1::PredictMaskRequest, v1::PredictMaskResponse>(
+      context, "PredictMask", request, response, MapPredictMaskRequest, FillPredictMaskResponse);
 }
 
 grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContext* context,
-                                                      const v1::TokenizeRequest* request,
-                                                      v1::TokenizeResponse* response) {
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
   auto* call = new UnaryCall(context, "Tokenize", metrics_);
   absl::StatusOr<const ServiceBackend*> backend = Admit();
-  if (!backend.ok()) return call->Reply(backend.status()), call;
-  if (absl::Status s = ValidateInputCount(request->inputs_size(), options_.limits); !s.ok()) {
-    return call->Reply(s), call;
+  wire::v1::TokenizeRequest wire;
+  absl::Status status = backend.status();
+  if (status.ok()) status = ParseRequest(*request, "TokenizeRequest", &wire);
+  if (status.ok()) status = CheckInputCount(wire.inputs_size(), options_.limits);
+  absl::StatusOr<tokenizer::Truncation> truncation = MapTruncation(wire.truncation());
+  if (status.ok()) status = truncation.status();
+  if (!status.ok()) {
+    call->Reply(status);
+    return call;
   }
-  absl::StatusOr<tokenizer::Truncation> truncation = MapTruncation(request->truncation());
-  if (!truncation.ok()) return call->Reply(truncation.status()), call;
   ModelPipeline* pipeline = (*backend)->pipeline;
-  auto texts = std::make_shared<const std::vector<std::string>>(request->inputs().begin(),
-                                                                request->inputs().end());
+  auto texts =
+      std::make_shared<const std::vector<std::string>>(wire.inputs().begin(), wire.inputs().end());
   pipeline->Tokenize(
       std::move(texts), *truncation,
       [call, response, pipeline](absl::StatusOr<std::vector<tokenizer::Encoding>> encodings) {
-        if (encodings.ok()) {
-          FillTokenizeResponse(*encodings, pipeline->tokenizer(), response);
-        }
-        call->Reply(encodings.status());
+        call->Reply(Answer<v1::TokenizeResponse>(
+            encodings,
+            [&](const std::vector<tokenizer::Encoding>& e, v1::TokenizeResponse* out) {
+              FillTokenizeResponse(e, pipeline->tokenizer(), out);
+            },
+            response));
       });
   return call;
 }
@@ -116,7 +146,7 @@ grpc::ServerUnaryReactor* SecureBertService::GetModelInfo(grpc::CallbackServerCo
   return call;
 }
 
-grpc::ServerBidiReactor<v1::EmbedRequest, v1::EmbedResponse>* SecureBertService::EmbedStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SecureBertService::EmbedStream(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<const ServiceBackend*> backend = Admit();
   return new EmbedStreamCall(context, backend.ok() ? (*backend)->pipeline : nullptr,

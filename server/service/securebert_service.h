@@ -1,8 +1,13 @@
 // SecureBertService: the gRPC handlers of securebert.v1.SecureBert (callback
-// API). A handler validates its request, maps it to an internal call, hands
-// it to the ModelPipeline and returns its reactor; the pipeline's callback
-// builds the response and finishes the call. No handler blocks or touches
-// the model.
+// API). A handler parses and validates its request, maps it to a
+// ModelRequest, hands it to the ModelPipeline and returns its reactor; the
+// pipeline's callback (on a CpuPool thread) builds the response and
+// finishes the call. No handler blocks or touches the model.
+//
+// Embed, EmbedStream, PredictMask and Tokenize are registered raw: their
+// requests arrive as bytes and are parsed as the wire view of the contract
+// (wire_codec.h), so invalid UTF-8 in a text is answered INVALID_ARGUMENT
+// naming the input. GetModelInfo carries no text and stays typed.
 //
 // Life cycle: constructed before the model loads (RPCs answer UNAVAILABLE
 // "model is loading"), SetReady once the engine is warm, StartDrain on
@@ -23,12 +28,12 @@
 #include "securebert/v1/securebert.grpc.pb.h"
 #include "service/metrics.h"
 #include "service/model_pipeline.h"
-#include "service/request_mapping.h"
+#include "service/request_limits.h"
 
 namespace securebert::service {
 
 struct ServiceOptions {
-  RequestLimits limits;              // per-request limits checked by handlers
+  RequestLimits limits;              // per-request limits
   int32_t max_stream_in_flight = 8;  // EmbedStream messages in the pipeline at once, per stream
 };
 
@@ -38,7 +43,14 @@ struct ServiceBackend {
   v1::ModelInfo info;                 // answered by GetModelInfo
 };
 
-class SecureBertService final : public v1::SecureBert::CallbackService {
+// Every method on the callback API: GetModelInfo typed, the rest raw.
+using SecureBertBase =
+    v1::SecureBert::WithRawCallbackMethod_Embed<v1::SecureBert::WithRawCallbackMethod_EmbedStream<
+        v1::SecureBert::WithRawCallbackMethod_PredictMask<
+            v1::SecureBert::WithRawCallbackMethod_Tokenize<
+                v1::SecureBert::WithCallbackMethod_GetModelInfo<v1::SecureBert::Service>>>>>;
+
+class SecureBertService final : public SecureBertBase {
  public:
   SecureBertService(const ServiceOptions& options, ServerMetrics* metrics);
 
@@ -46,16 +58,16 @@ class SecureBertService final : public v1::SecureBert::CallbackService {
   void StartDrain();
 
   grpc::ServerUnaryReactor* Embed(grpc::CallbackServerContext* context,
-                                  const v1::EmbedRequest* request,
-                                  v1::EmbedResponse* response) override;
-  grpc::ServerBidiReactor<v1::EmbedRequest, v1::EmbedResponse>* EmbedStream(
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* EmbedStream(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* PredictMask(grpc::CallbackServerContext* context,
-                                        const v1::PredictMaskRequest* request,
-                                        v1::PredictMaskResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* context,
-                                     const v1::TokenizeRequest* request,
-                                     v1::TokenizeResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;
@@ -65,6 +77,15 @@ class SecureBertService final : public v1::SecureBert::CallbackService {
 
   // The backend while serving, else UNAVAILABLE saying why.
   absl::StatusOr<const ServiceBackend*> Admit() const;
+
+  // The steps every model-bound unary RPC shares: admit, parse the request
+  // as `Wire`, map it with `map`, give it the call's deadline and cancel
+  // flag, and submit it; the answer is built by `fill` into a `Response`,
+  // serialized into `response`, on a pool thread.
+  template <typename Wire, typename Response, typename Map, typename Fill>
+  grpc::ServerUnaryReactor* RunModelCall(grpc::CallbackServerContext* context, const char* rpc,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response, Map map, Fill fill);
 
   // Constant after construction.
   const ServiceOptions options_;

@@ -219,14 +219,14 @@ std::string Tokenizer::DecodeToken(int32_t id) const {
 }
 
 std::string Tokenizer::DecodeFilled(absl::Span<const int32_t> ids, size_t position,
-                                    int32_t candidate) const {
+                                    int32_t candidate, size_t masks) const {
   std::vector<int32_t> filled;
   filled.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     const int32_t id = i == position ? candidate : ids[i];
     if (id != pad_id_) filled.push_back(id);
   }
-  return Decode(filled, DecodeOptions{/*skip_special_tokens=*/true});
+  return Decode(filled, DecodeOptions{/*skip_special_tokens=*/masks == 1});
 }
 
 }  // namespace securebert::tokenizer

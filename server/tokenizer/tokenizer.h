@@ -107,8 +107,10 @@ class Tokenizer {
   std::string DecodeToken(int32_t id) const;
   // The fill-mask pipeline's "sequence": `ids` (an encoding's) with the token
   // at `position` replaced by `candidate`, <pad> removed, decoded with
-  // skip_special_tokens.
-  std::string DecodeFilled(absl::Span<const int32_t> ids, size_t position, int32_t candidate) const;
+  // special tokens skipped when the input holds one mask (`masks` == 1) and
+  // kept when it holds several (Hugging Face keeps the other <mask>s).
+  std::string DecodeFilled(absl::Span<const int32_t> ids, size_t position, int32_t candidate,
+                           size_t masks) const;
 
   bool IsSpecial(int32_t id) const;
   int32_t bos_id() const { return bos_id_; }
@@ -118,6 +120,8 @@ class Tokenizer {
   int32_t mask_id() const { return mask_id_; }
   std::string_view mask_token() const { return mask_token_; }  // "<mask>"
   size_t vocab_size() const { return vocab_size_; }            // largest id + 1
+  // The most bytes any one id decodes to (before U+FFFD replacement).
+  size_t max_token_bytes() const { return max_token_bytes_; }
   // From tokenizer_config.json: 512 for SecureBERT; 0 if unknown.
   size_t model_max_length() const { return model_max_length_; }
 
@@ -158,6 +162,7 @@ class Tokenizer {
   bool use_regex_ = true;                      // ByteLevel splits with the GPT-2 pattern
   bool clean_up_tokenization_spaces_ = false;  // Decode's transformers clean-up
   size_t vocab_size_ = 0;                      // largest id + 1
+  size_t max_token_bytes_ = 0;                 // longest DecodeBytes of any id
   size_t model_max_length_ = 0;                // tokens, <s> </s> included; 0 = unknown
 
   // Internally synchronized; filled by Encode.

@@ -62,6 +62,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Build(const ModelFiles& fi
   tokenizer->clean_up_tokenization_spaces_ = config.clean_up_tokenization_spaces;
   tokenizer->model_max_length_ = config.model_max_length;
   tokenizer->cache_ = std::make_unique<WordCache>(WordCache::Options{});
+  for (size_t id = 0; id < tokenizer->vocab_size_; ++id) {
+    tokenizer->max_token_bytes_ = std::max(tokenizer->max_token_bytes_,
+                                           tokenizer->DecodeBytes(static_cast<int32_t>(id)).size());
+  }
   return tokenizer;
 }
 

@@ -205,7 +205,32 @@ TEST(TokenizerTest, DecodeTokenAndFilledSequenceForFillMask) {
   const Encoding malware = MustEncode(" malware", WithoutSpecialTokens());
   ASSERT_EQ(malware.ids.size(), 1u);
   EXPECT_EQ(t.DecodeToken(malware.ids[0]), "malware");
-  EXPECT_EQ(t.DecodeFilled(padded, mask_position, malware.ids[0]), "The attack used malware.");
+  EXPECT_EQ(t.DecodeFilled(padded, mask_position, malware.ids[0], 1), "The attack used malware.");
+}
+
+TEST(TokenizerTest, FilledSequenceKeepsSpecialTokensWhenTheInputHasSeveralMasks) {
+  // As Hugging Face's fill-mask pipeline: with several masks the sequence is
+  // decoded without skipping special tokens, so the other <mask> stays.
+  const Tokenizer& t = TestTokenizer();
+  const Encoding encoding = MustEncode("The <mask> used <mask>.");
+  size_t first = 0;
+  while (encoding.ids[first] != kMask) ++first;
+  const Encoding malware = MustEncode(" malware", WithoutSpecialTokens());
+  EXPECT_EQ(t.DecodeFilled(encoding.ids, first, malware.ids[0], 2),
+            "<s>The malware used<mask>.</s>");
+}
+
+TEST(TokenizerTest, MaxTokenBytesIsTheLongestDecodedToken) {
+  const Tokenizer& t = TestTokenizer();
+  size_t longest = 0;
+  for (size_t id = 0; id < t.vocab_size(); ++id) {
+    const int32_t ids[] = {static_cast<int32_t>(id)};
+    longest = std::max(longest, t.Decode(ids, false).size());
+  }
+  // Decode's U+FFFD may lengthen a partial UTF-8 token; the raw bytes never
+  // exceed what max_token_bytes reports.
+  EXPECT_GT(t.max_token_bytes(), 8u);
+  EXPECT_LE(t.max_token_bytes(), longest);
 }
 
 TEST(TokenizerTest, ConcurrentEncodersAgreeWithOneThread) {

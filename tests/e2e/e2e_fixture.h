@@ -72,7 +72,7 @@ class InProcessModel {
     in.seq_len = static_cast<int32_t>(r.ids.size());
     in.input_ids.assign(r.ids.begin(), r.ids.end());
     in.attention_mask.assign(r.ids.size(), 1);
-    in.want_hidden = true;
+    in.row_outputs = {batching::RowOutput::kTokens};
     for (size_t t = 0; t < r.ids.size(); ++t) {
       if (r.ids[t] == tokenizer_->mask_id()) {
         r.mask_positions.push_back(static_cast<int32_t>(t));
@@ -82,7 +82,7 @@ class InProcessModel {
     in.top_k = in.lm_rows.empty() ? 0 : top_k;
     auto out = model_->Forward(in);
     EXPECT_TRUE(out.ok()) << out.status();
-    r.hidden = out->hidden;
+    r.hidden = out->embeddings[0];
     for (size_t m = 0; m < r.mask_positions.size(); ++m) {
       r.topk_ids.emplace_back(out->topk_ids.begin() + m * top_k,
                               out->topk_ids.begin() + (m + 1) * top_k);

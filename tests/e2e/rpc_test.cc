@@ -14,6 +14,26 @@ using ::testing::HasSubstr;
 constexpr float kTolerance = 1e-4f;
 const char kMaskText[] = "Adversaries may use <mask> to move laterally through the network.";
 
+// What Hugging Face's fill-mask pipeline returns as the sequence for mask
+// `m` of `text` filled by a candidate that decodes to `candidate`, written
+// out from the text rather than from our decoder: <mask> absorbs the space
+// before it (its lstrip), the candidate brings its own; with one mask the
+// special tokens are skipped, with several they stay, the other masks too.
+std::string FilledText(const std::string& text, int m, const std::string& candidate) {
+  std::string out;
+  int masks = 0;
+  size_t begin = 0;
+  for (size_t at = text.find("<mask>"); at != std::string::npos; at = text.find("<mask>", begin)) {
+    const size_t space = at > begin && text[at - 1] == ' ' ? at - 1 : at;
+    out += text.substr(begin, space - begin);
+    out += masks == m ? candidate : "<mask>";
+    begin = at + 6;
+    ++masks;
+  }
+  out += text.substr(begin);
+  return masks == 1 ? out : "<s>" + out + "</s>";
+}
+
 class RpcTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -146,13 +166,27 @@ TEST_F(RpcTest, PredictMaskEqualsTheModel) {
         EXPECT_NEAR(p.score(), want.topk_scores[m][k], kTolerance);
         EXPECT_EQ(p.token_id(), static_cast<uint32_t>(want.topk_ids[m][k]));
         EXPECT_EQ(p.token(), model_->tokenizer().DecodeToken(want.topk_ids[m][k]));
-        if (want.mask_positions.size() == 1) {
-          EXPECT_EQ(p.sequence(), model_->tokenizer().DecodeFilled(want.ids, want.mask_positions[m],
-                                                                   want.topk_ids[m][k]));
-        }
-        EXPECT_THAT(p.sequence(), ::testing::Not(HasSubstr("<s>")));
+        const int32_t candidate[] = {want.topk_ids[m][k]};
+        EXPECT_EQ(p.sequence(),
+                  FilledText(r.inputs(i), m, model_->tokenizer().Decode(candidate, false)));
       }
     }
+  }
+}
+
+TEST_F(RpcTest, OmitSequenceAnswersWithoutFilledTexts) {
+  v1::PredictMaskRequest r;
+  r.add_inputs(kMaskText);
+  r.set_top_k(3);
+  r.set_omit_sequence(true);
+  auto resp = client_->PredictMask(r);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  const Reference want = model_->Run(r.inputs(0), 3);
+  ASSERT_EQ(resp->results(0).masks(0).predictions_size(), 3);
+  for (int k = 0; k < 3; ++k) {
+    const auto& p = resp->results(0).masks(0).predictions(k);
+    EXPECT_EQ(p.token_id(), static_cast<uint32_t>(want.topk_ids[0][k]));
+    EXPECT_TRUE(p.sequence().empty());
   }
 }
 

@@ -50,6 +50,13 @@ absl::StatusOr<Response> Reply::Await() {
   return *result_;
 }
 
+std::optional<absl::StatusOr<Response>> Reply::AwaitFor(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto answered = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return result_.has_value(); };
+  mu_.AwaitWithTimeout(absl::Condition(&answered), timeout);
+  return result_;
+}
+
 bool Reply::answered() {
   absl::MutexLock lock(&mu_);
   return result_.has_value();

@@ -35,6 +35,9 @@ class Reply {
   DoneCallback Callback();
   // Blocks until answered; returns the answer.
   absl::StatusOr<Response> Await() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits at most `timeout` for the answer: a guard against a test hanging
+  // where the behaviour under test is broken, not a timing assertion.
+  std::optional<absl::StatusOr<Response>> AwaitFor(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
   bool answered() ABSL_LOCKS_EXCLUDED(mu_);
   int32_t calls() ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -5,15 +5,10 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "batching/batch_input.h"
 #include "batching/postprocess.h"
 
 namespace securebert::batching::testing {
-namespace {
-
-// What padding positions hold, so that a padding leak is obvious.
-constexpr float kPaddingValue = 1.0e6f;
-
-}  // namespace
 
 void ForwardGate::Close() {
   absl::MutexLock lock(&mu_);
@@ -85,6 +80,26 @@ FakeModel::FakeModel(const FakeModelOptions& options)
                                "cpu",
                                "float32"} {}
 
+std::vector<float> FakeModel::Embedding(const std::vector<int32_t>& ids, RowOutput output,
+                                        int32_t hidden_size) {
+  std::vector<float> values;
+  const auto length = static_cast<int32_t>(ids.size());
+  if (output == RowOutput::kNothing) return values;
+  if (output == RowOutput::kTokens) {
+    for (int32_t t = 0; t < length; ++t) {
+      for (int32_t h = 0; h < hidden_size; ++h) values.push_back(Hidden(ids[t], t, h));
+    }
+    return values;
+  }
+  const int32_t tokens = output == RowOutput::kCls ? 1 : length;
+  for (int32_t h = 0; h < hidden_size; ++h) {
+    double sum = 0.0;
+    for (int32_t t = 0; t < tokens; ++t) sum += Hidden(ids[t], t, h);
+    values.push_back(static_cast<float>(sum / tokens));
+  }
+  return values;
+}
+
 void FakeModel::BindToCurrentThread() { bound_thread_ = std::this_thread::get_id(); }
 
 float FakeModel::Hidden(int32_t id, int32_t position, int32_t h) {
@@ -116,9 +131,7 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
   if (options_.gate != nullptr) options_.gate->Pass();
   const int32_t width = spec_.hidden_size;
   ModelOutput output;
-  if (input.want_hidden) {
-    output.hidden.resize(static_cast<size_t>(input.batch_size) * input.seq_len * width);
-  }
+  output.embeddings.resize(input.batch_size);
   std::vector<std::vector<int32_t>> rows(input.batch_size);
   for (int32_t b = 0; b < input.batch_size; ++b) {
     for (int32_t t = 0; t < input.seq_len; ++t) {
@@ -127,13 +140,9 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
       if (id == options_.poison_id) {
         return absl::InternalError(absl::StrCat("poison id ", id));
       }
-      const bool real = input.attention_mask[cell] != 0;
-      if (real) rows[b].push_back(id);
-      if (!input.want_hidden) continue;
-      for (int32_t h = 0; h < width; ++h) {
-        output.hidden[cell * width + h] = real ? Hidden(id, t, h) : kPaddingValue;
-      }
+      if (input.attention_mask[cell] != 0) rows[b].push_back(id);
     }
+    output.embeddings[b] = Embedding(rows[b], input.row_outputs[b], width);
   }
   for (const LmRow& lm : input.lm_rows) {
     auto [ids, scores] = TopK(rows[lm.row], lm.position, input.top_k, spec_.vocab_size);
@@ -159,7 +168,7 @@ void FakeModel::Record(const ModelInput& input) {
     seen.tags.push_back(
         static_cast<int32_t>(input.input_ids[offset + (input.seq_len > 1 ? 1 : 0)]));
   }
-  seen.want_hidden = input.want_hidden;
+  seen.row_outputs = input.row_outputs;
   seen.lm_rows = static_cast<int32_t>(input.lm_rows.size());
   seen.top_k = input.top_k;
   seen.on_bound_thread = bound_thread_ == std::this_thread::get_id();
@@ -181,20 +190,11 @@ SequenceOutput FakeModel::Expected(const Request& request, size_t index, int32_t
     }
     return out;
   }
-  const int32_t tokens = request.pooling == Pooling::kCls ? 1 : length;
-  std::vector<double> sum(hidden_size, 0.0);
-  for (int32_t t = 0; t < length; ++t) {
-    for (int32_t h = 0; h < hidden_size; ++h) {
-      const float value = Hidden(ids[t], t, h);
-      if (request.pooling == Pooling::kNone) out.values.push_back(value);
-      if (t < tokens) sum[h] += value;
-    }
-  }
+  out.values = Embedding(ids, EmbeddingOutput(request.pooling), hidden_size);
   if (request.pooling == Pooling::kNone) {
     out.shape = {length, hidden_size};
     return out;
   }
-  for (double s : sum) out.values.push_back(static_cast<float>(s / tokens));
   out.shape = {hidden_size};
   if (request.normalize) L2Normalize(&out.values);
   return out;

@@ -2,7 +2,7 @@
 //
 // Outputs depend only on each row's own ids and positions, never on the rest
 // of the batch, so a test can compute every request's expected answer alone
-// (Expected* below) and catch cross-talk, padding leaks and reordering.
+// (Expected* below) and catch cross-talk and reordering.
 // Every forward is recorded in a BatchLog; a ForwardGate lets a test hold
 // forwards and release them one at a time; a poison id makes a forward fail.
 //
@@ -45,16 +45,16 @@ class ForwardGate {
 
 // What a FakeModel saw in one Forward.
 struct SeenBatch {
-  int32_t instance = 0;          // FakeModelOptions::instance
-  int32_t rows = 0;              // batch_size
-  int32_t seq_len = 0;           // padded length
-  std::vector<int32_t> lengths;  // real tokens per row
-  std::vector<int32_t> tags;     // per row: its id at position 1 (or 0)
-  bool want_hidden = false;      // ModelInput::want_hidden
-  int32_t lm_rows = 0;           // ModelInput::lm_rows.size()
-  int32_t top_k = 0;             // ModelInput::top_k
-  bool on_bound_thread = false;  // ran on the BindToCurrentThread thread
-  int32_t core_slots = 1;        // ModelInput::core_slots
+  int32_t instance = 0;                // FakeModelOptions::instance
+  int32_t rows = 0;                    // batch_size
+  int32_t seq_len = 0;                 // padded length
+  std::vector<int32_t> lengths;        // real tokens per row
+  std::vector<int32_t> tags;           // per row: its id at position 1 (or 0)
+  std::vector<RowOutput> row_outputs;  // ModelInput::row_outputs
+  int32_t lm_rows = 0;                 // ModelInput::lm_rows.size()
+  int32_t top_k = 0;                   // ModelInput::top_k
+  bool on_bound_thread = false;        // ran on the BindToCurrentThread thread
+  int32_t core_slots = 1;              // ModelInput::core_slots
 };
 
 // Every forward of every FakeModel sharing it, in order.
@@ -96,6 +96,10 @@ class FakeModel final : public Model {
 
   // The hidden value the fake writes for token `id` at `position`, unit `h`.
   static float Hidden(int32_t id, int32_t position, int32_t h);
+  // What the fake returns for a row of `ids` asking for `output`: Hidden()
+  // per token, or its first token's or the mean over the row.
+  static std::vector<float> Embedding(const std::vector<int32_t>& ids, RowOutput output,
+                                      int32_t hidden_size);
   // The fake's top-`k` at `position` of `ids`: ids and scores, best first.
   static std::pair<std::vector<int32_t>, std::vector<float>> TopK(const std::vector<int32_t>& ids,
                                                                   int32_t position, int32_t k,

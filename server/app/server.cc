@@ -1,4 +1,4 @@
-#include "service/server.h"
+#include "app/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -11,13 +11,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "batching/engine.h"
-#include "service/cpu_pool.h"
 #include "service/http_endpoint.h"
 #include "service/metrics.h"
-#include "service/model_pipeline.h"
+#include "service/request_path.h"
 #include "tokenizer/tokenizer.h"
 
-namespace securebert::service {
+namespace securebert::app {
+
+using service::HttpEndpoint;
+using service::RequestPath;
+using service::SecureBertService;
+using service::ServerMetrics;
 
 namespace {
 constexpr char kServiceName[] = "securebert.v1.SecureBert";
@@ -27,17 +31,16 @@ int32_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 struct Server::State {
   ServerOptions options;
-  // Declared in dependency order: destroyed bottom-up, so the gRPC server
-  // (which calls into everything above it) goes first.
-  ServerMetrics metrics;
-  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
-  std::shared_ptr<model::TorchModel> model;
-  std::unique_ptr<batching::Engine> engine;
-  std::unique_ptr<CpuPool> pool;
-  std::unique_ptr<ModelPipeline> pipeline;
-  std::unique_ptr<SecureBertService> service;
-  std::unique_ptr<grpc::Server> grpc_server;
-  std::unique_ptr<HttpEndpoint> http;
+  // Destroyed bottom-up, once ~Server has stopped the request path (every
+  // accepted call answered) and shut gRPC down: nothing below is called by
+  // anything above it by then.
+  ServerMetrics metrics;                            // reported to by everything below
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // used by the request path
+  std::shared_ptr<model::TorchModel> model;         // weights the engine's instances share
+  std::unique_ptr<RequestPath> request_path;        // CPU pool, engine, pipeline
+  std::unique_ptr<SecureBertService> service;       // handlers; use the pipeline
+  std::unique_ptr<grpc::Server> grpc_server;        // calls into the service
+  std::unique_ptr<HttpEndpoint> http;               // reads metrics and `ready`
   int port = 0;
   std::atomic<bool> ready{false};
 };
@@ -57,6 +60,9 @@ void ResolveThreading(const std::string& device, int32_t cores, int32_t* instanc
 Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Server::~Server() {
+  // Every accepted call is answered first: gRPC's Shutdown waits for calls
+  // still owed an answer.
+  if (state_->request_path) state_->request_path->Stop();
   if (state_->grpc_server) state_->grpc_server->Shutdown(std::chrono::system_clock::now());
   if (state_->http) state_->http->Stop();
 }
@@ -127,43 +133,40 @@ absl::Status Server::LoadAndServe() {
         spec.model_id, manifest.source);
   }
 
-  if (o.max_input_tokens == 0) o.max_input_tokens = spec.max_input_tokens;
-  if (o.max_input_tokens < 3 || o.max_input_tokens > spec.max_input_tokens) {
-    return absl::InvalidArgumentError(absl::StrCat("--max_input_tokens=", o.max_input_tokens,
-                                                   " must be in 3..", spec.max_input_tokens,
-                                                   " (the model's limit)"));
-  }
   ResolveThreading(spec.device, Cores(), &o.instances, &o.intra_op_threads);
   std::vector<std::unique_ptr<batching::Model>> instances;
   for (int32_t i = 0; i < o.instances; ++i) {
     instances.push_back(s.model->NewInstance(o.intra_op_threads));
   }
-  absl::StatusOr<std::unique_ptr<batching::Engine>> engine =
-      batching::Engine::Create(o.engine, std::move(instances), &s.metrics);
-  if (!engine.ok()) return engine.status();
-  s.engine = *std::move(engine);
-  o.engine = s.engine->options();  // automatic settings resolved
+  service::RequestPathOptions path;
+  path.pool = {.threads = o.tokenizer_threads > 0 ? o.tokenizer_threads : Cores(),
+               .max_queued = std::max(1024, 2 * o.engine.max_concurrent_requests)};
+  path.engine = o.engine;
+  path.limits = o.service.limits;
+  path.limits.max_response_bytes = o.max_message_bytes;
+  absl::StatusOr<std::unique_ptr<RequestPath>> request_path =
+      RequestPath::Create(path, s.tokenizer.get(), std::move(instances), &s.metrics);
+  if (!request_path.ok()) return request_path.status();
+  s.request_path = *std::move(request_path);
+  o.engine = s.request_path->engine()->options();  // automatic settings resolved
   spdlog::info(
-      "engine: instances={} intra_op_threads={} lend_idle_cores={} max_batch_tokens={} "
-      "max_batch_size={} max_queue_delay_us={} max_concurrent_requests={}",
-      o.instances, o.intra_op_threads, o.engine.lend_idle_cores, o.engine.max_batch_tokens,
-      o.engine.max_batch_size, o.engine.max_queue_delay_us, o.engine.max_concurrent_requests);
+      "engine: instances={} intra_op_threads={} lend_idle_cores={} max_input_tokens={} "
+      "max_batch_tokens={} max_batch_size={} max_queue_delay_us={} fairness_bound_tokens={} "
+      "max_concurrent_requests={}",
+      o.instances, o.intra_op_threads, o.engine.lend_idle_cores, o.engine.max_input_tokens,
+      o.engine.max_batch_tokens, o.engine.max_batch_size, o.engine.max_queue_delay_us,
+      o.engine.fairness_bound_tokens, o.engine.max_concurrent_requests);
   const absl::Time warm_start = absl::Now();
-  if (absl::Status w = s.engine->Warmup(); !w.ok()) return w;
+  if (absl::Status w = s.request_path->Warmup(); !w.ok()) return w;
   spdlog::info("warm-up done in {:.1f}s", absl::ToDoubleSeconds(absl::Now() - warm_start));
 
-  s.pool = std::make_unique<CpuPool>(
-      CpuPoolOptions{.threads = o.tokenizer_threads > 0 ? o.tokenizer_threads : Cores(),
-                     .max_queued = std::max(1024, 2 * o.engine.max_concurrent_requests)});
-  s.pipeline = std::make_unique<ModelPipeline>(s.tokenizer.get(), s.pool.get(), s.engine.get(),
-                                               &s.metrics, o.max_input_tokens);
-  ServiceBackend backend;
-  backend.pipeline = s.pipeline.get();
+  service::ServiceBackend backend;
+  backend.pipeline = s.request_path->pipeline();
   backend.info.set_model_id(spec.model_id);
   backend.info.set_hidden_size(spec.hidden_size);
   backend.info.set_num_layers(spec.num_layers);
   backend.info.set_vocab_size(spec.vocab_size);
-  backend.info.set_max_input_tokens(o.max_input_tokens);
+  backend.info.set_max_input_tokens(o.engine.max_input_tokens);
   backend.info.set_device(spec.device);
   backend.info.set_dtype(spec.dtype);
   backend.info.set_max_batch_tokens(o.engine.max_batch_tokens);
@@ -171,7 +174,7 @@ absl::Status Server::LoadAndServe() {
   backend.info.set_max_client_batch_size(o.service.limits.max_client_batch_size);
   backend.info.set_mask_token(std::string(s.tokenizer->mask_token()));
   s.service->SetReady(std::move(backend));
-  s.metrics.SetModelInfo(spec, o.instances, o.max_input_tokens);
+  s.metrics.SetModelInfo(spec, o.instances, o.engine.max_input_tokens);
   auto* health = s.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
@@ -193,17 +196,10 @@ void Server::Drain() {
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
   s.service->StartDrain();
-  // Requests already accepted finish their tokenization and reach the
-  // engine; stream messages arriving from now on are refused.
-  if (s.pool && !s.pool->Drain(deadline)) {
-    spdlog::warn("drain: grace period over while requests were still being tokenized");
-  }
-  if (s.engine) {
-    s.engine->StartDrain();
-    if (!s.engine->AwaitIdle(deadline - absl::Now())) {
-      spdlog::warn("drain: grace period over with work still queued; answering it UNAVAILABLE");
-      s.engine.reset();  // its destructor answers what is still queued
-    }
+  // Accepted requests finish their tokenization, run, and are answered;
+  // stream messages arriving from now on are refused.
+  if (s.request_path && !s.request_path->Drain(deadline)) {
+    spdlog::warn("drain: grace period over with work unfinished; answered it UNAVAILABLE");
   }
   // Keep refusing with UNAVAILABLE a little longer: calls that reach gRPC
   // after Shutdown starts are cancelled by gRPC itself, which clients cannot
@@ -218,4 +214,4 @@ void Server::Drain() {
   spdlog::info("drained");
 }
 
-}  // namespace securebert::service
+}  // namespace securebert::app
