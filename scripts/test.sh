@@ -35,7 +35,7 @@ tsan=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG")
 echo "== tokenizer fuzzer under ASan+UBSan for ${FUZZ_SECONDS}s (build-fuzz/)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$JOBS" --target securebert_tokenizer_fuzz
-server/tokenizer/run_fuzz.sh build-fuzz "$FUZZ_SECONDS"
+server/tokenizer/fuzz/run_fuzz.sh build-fuzz "$FUZZ_SECONDS"
 
 echo "== done: release ${release} tests, ThreadSanitizer ${tsan} tests, fuzzer ${FUZZ_SECONDS}s clean"
 echo "$((release + tsan)) passed, 0 failed"

@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "tokenizer/byte_level_alphabet.h"
 #include "tokenizer/model_files.h"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 
 namespace securebert::tokenizer {
 namespace {

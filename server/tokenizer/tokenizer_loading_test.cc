@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 #include "tokenizer/tokenizer.h"
 
 namespace securebert::tokenizer {

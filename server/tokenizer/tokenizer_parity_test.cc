@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tokenizer/byte_level_alphabet.h"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 #include "tokenizer/tokenizer.h"
 
 namespace securebert::tokenizer {

@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 
 namespace securebert::tokenizer {
 namespace {

@@ -5,8 +5,8 @@
 // for a given seed, so runs compare.
 //
 // Used only by tokenizer_benchmark.cc. Thread safety: plain functions.
-#ifndef SECUREBERT_SERVER_TOKENIZER_BENCH_CORPUS_H_
-#define SECUREBERT_SERVER_TOKENIZER_BENCH_CORPUS_H_
+#ifndef SECUREBERT_SERVER_TOKENIZER_BENCHMARK_BENCH_CORPUS_H_
+#define SECUREBERT_SERVER_TOKENIZER_BENCHMARK_BENCH_CORPUS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -31,4 +31,4 @@ absl::StatusOr<std::vector<std::string>> MakeBenchCorpus(const BenchCorpusOption
 
 }  // namespace securebert::tokenizer
 
-#endif  // SECUREBERT_SERVER_TOKENIZER_BENCH_CORPUS_H_
+#endif  // SECUREBERT_SERVER_TOKENIZER_BENCHMARK_BENCH_CORPUS_H_

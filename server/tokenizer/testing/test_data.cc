@@ -1,4 +1,4 @@
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 
 #include <fstream>
 

@@ -14,7 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "tokenizer/jsonl_tokenizer.h"
+#include "tokenizer/cli/jsonl_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 
 ABSL_FLAG(std::string, model_dir, "",

@@ -1,11 +1,11 @@
-#include "tokenizer/jsonl_tokenizer.h"
+#include "tokenizer/cli/jsonl_tokenizer.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 
 namespace securebert::tokenizer {
 namespace {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "tokenizer/bench_corpus.h"
+#include "tokenizer/benchmark/bench_corpus.h"
 #include "tokenizer/tokenizer.h"
 
 namespace securebert::tokenizer {

@@ -1,4 +1,4 @@
-#include "tokenizer/jsonl_tokenizer.h"
+#include "tokenizer/cli/jsonl_tokenizer.h"
 
 #include <utility>
 #include <vector>

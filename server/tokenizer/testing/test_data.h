@@ -3,8 +3,8 @@
 //
 // Thread safety: TestTokenizer() builds one Tokenizer on first use
 // (thread-safe static); the rest are stateless.
-#ifndef SECUREBERT_SERVER_TOKENIZER_TEST_DATA_H_
-#define SECUREBERT_SERVER_TOKENIZER_TEST_DATA_H_
+#ifndef SECUREBERT_SERVER_TOKENIZER_TESTING_TEST_DATA_H_
+#define SECUREBERT_SERVER_TOKENIZER_TESTING_TEST_DATA_H_
 
 #include <cstdint>
 #include <string>
@@ -38,4 +38,4 @@ std::string WriteTempFile(const std::string& name, const std::string& content);
 
 }  // namespace securebert::tokenizer::testing
 
-#endif  // SECUREBERT_SERVER_TOKENIZER_TEST_DATA_H_
+#endif  // SECUREBERT_SERVER_TOKENIZER_TESTING_TEST_DATA_H_

@@ -1,4 +1,4 @@
-#include "tokenizer/bench_corpus.h"
+#include "tokenizer/benchmark/bench_corpus.h"
 
 #include <fstream>
 #include <map>

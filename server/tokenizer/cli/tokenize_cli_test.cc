@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tokenizer/test_data.h"
+#include "tokenizer/testing/test_data.h"
 
 namespace securebert::tokenizer {
 namespace {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the tokenizer's libFuzzer target for a bounded time.
 #
-#   server/tokenizer/run_fuzz.sh BUILD_DIR SECONDS
+#   server/tokenizer/fuzz/run_fuzz.sh BUILD_DIR SECONDS
 #
 # BUILD_DIR must be configured with clang and the fuzzer on, e.g.
 #   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
@@ -18,7 +18,7 @@ if [[ $# -ne 2 ]]; then
 fi
 build_dir=$(cd "$1" && pwd)
 seconds=$2
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 fuzzer="$build_dir/bin/securebert_tokenizer_fuzz"
 if [[ ! -x "$fuzzer" ]]; then
   echo "$fuzzer is missing: configure with clang and -DSECUREBERT_FUZZ=ON" >&2

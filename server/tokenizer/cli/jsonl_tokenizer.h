@@ -7,8 +7,8 @@
 // Used by tokenize_main.cc and its tests. Thread safety: const methods only;
 // safe from many threads if the Tokenizer outlives this object (it is not
 // owned).
-#ifndef SECUREBERT_SERVER_TOKENIZER_JSONL_TOKENIZER_H_
-#define SECUREBERT_SERVER_TOKENIZER_JSONL_TOKENIZER_H_
+#ifndef SECUREBERT_SERVER_TOKENIZER_CLI_JSONL_TOKENIZER_H_
+#define SECUREBERT_SERVER_TOKENIZER_CLI_JSONL_TOKENIZER_H_
 
 #include <string>
 #include <string_view>
@@ -33,4 +33,4 @@ class JsonlTokenizer {
 
 }  // namespace securebert::tokenizer
 
-#endif  // SECUREBERT_SERVER_TOKENIZER_JSONL_TOKENIZER_H_
+#endif  // SECUREBERT_SERVER_TOKENIZER_CLI_JSONL_TOKENIZER_H_
