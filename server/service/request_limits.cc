@@ -7,9 +7,9 @@ namespace securebert::service {
 absl::Status CheckInputCount(int64_t count, const RequestLimits& limits) {
   if (count == 0) return absl::InvalidArgumentError("inputs: empty; send at least one text");
   if (count > limits.max_client_batch_size) {
-    return absl::InvalidArgumentError(absl::StrCat("inputs: ", count,
-                                                   " texts, more than max_client_batch_size=",
-                                                   limits.max_client_batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("inputs: ", count,
+                     " texts, more than max_client_batch_size=", limits.max_client_batch_size));
   }
   return absl::OkStatus();
 }
@@ -37,9 +37,9 @@ absl::Status CheckMasks(const std::vector<std::vector<int32_t>>& mask_positions,
                        "; PredictMask needs at least one per input"));
     }
     if (count > static_cast<size_t>(limits.max_masks_per_input)) {
-      return absl::InvalidArgumentError(absl::StrCat("inputs[", i, "]: ", count, " ", mask_token,
-                                                     " tokens, more than max_masks_per_input=",
-                                                     limits.max_masks_per_input));
+      return absl::InvalidArgumentError(
+          absl::StrCat("inputs[", i, "]: ", count, " ", mask_token,
+                       " tokens, more than max_masks_per_input=", limits.max_masks_per_input));
     }
     masks += static_cast<int64_t>(count);
   }
@@ -55,10 +55,10 @@ absl::Status CheckMasks(const std::vector<std::vector<int32_t>>& mask_positions,
 absl::Status CheckResponseBytes(int64_t estimated_bytes, absl::string_view advice,
                                 const RequestLimits& limits) {
   if (estimated_bytes <= limits.max_response_bytes) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("the answer would be about ", estimated_bytes / (1 << 20), " MiB (",
-                   estimated_bytes, " bytes), more than the server's max_message_bytes=",
-                   limits.max_response_bytes, "; ", advice));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the answer would be about ", estimated_bytes / (1 << 20), " MiB (", estimated_bytes,
+      " bytes), more than the server's max_message_bytes=", limits.max_response_bytes, "; ",
+      advice));
 }
 
 }  // namespace securebert::service

@@ -13,8 +13,8 @@
 #define SECUREBERT_SERVER_SERVICE_REQUEST_LIMITS_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -39,7 +39,8 @@ TEST(RequestLimits, EveryInputNeedsAMaskAndAtMostMaxMasksPerInput) {
   EXPECT_TRUE(CheckMasks({{1}, {1, 2, 3}}, {false, false}, 10, "<mask>", limits).ok());
   ExpectInvalid(CheckMasks({{1}, {}}, {false, false}, 10, "<mask>", limits),
                 "inputs[1]: no <mask> token; PredictMask needs at least one");
-  ExpectInvalid(CheckMasks({{}}, {true}, 10, "<mask>", limits), "no <mask> token left after truncation");
+  ExpectInvalid(CheckMasks({{}}, {true}, 10, "<mask>", limits),
+                "no <mask> token left after truncation");
   ExpectInvalid(CheckMasks({{1, 2, 3, 4}}, {false}, 10, "<mask>", limits),
                 "inputs[0]: 4 <mask> tokens, more than max_masks_per_input=3");
 }
@@ -48,8 +49,9 @@ TEST(RequestLimits, MasksTimesTopKIsAtMostMaxMaskPredictions) {
   RequestLimits limits;
   limits.max_mask_predictions = 2000;
   EXPECT_TRUE(CheckMasks({{1}, {2}}, {false, false}, 1000, "<mask>", limits).ok());
-  ExpectInvalid(CheckMasks({{1}, {2, 3}}, {false, false}, 1000, "<mask>", limits),
-                "3 <mask> tokens x top_k=1000 = 3000 candidates, more than max_mask_predictions=2000");
+  ExpectInvalid(
+      CheckMasks({{1}, {2, 3}}, {false, false}, 1000, "<mask>", limits),
+      "3 <mask> tokens x top_k=1000 = 3000 candidates, more than max_mask_predictions=2000");
 }
 
 TEST(RequestLimits, ResponseBytesAreAtMostMaxResponseBytes) {

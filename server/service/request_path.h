@@ -34,9 +34,9 @@
 namespace securebert::service {
 
 struct RequestPathOptions {
-  CpuPoolOptions pool;            // tokenizer / response pool
+  CpuPoolOptions pool;             // tokenizer / response pool
   batching::EngineOptions engine;  // batching; automatic settings resolved by Create
-  RequestLimits limits;           // checked by the pipeline after tokenizing
+  RequestLimits limits;            // checked by the pipeline after tokenizing
 };
 
 class RequestPath {

@@ -95,14 +95,15 @@ TEST_F(ResponsesTest, PredictMaskBoundsHoldTheBuiltAnswerBetweenThem) {
   for (int32_t id = 0; id < 1000; ++id) candidates.push_back(id * 50);
   const std::string long_text =
       std::string(300, 'x') + " <mask> " + std::string(200, 'y') + " <mask> tail";
-  for (const std::string& text : {std::string("a <mask>"), long_text,
-                                  std::string("<mask><mask><mask> ünïcödé <mask>")}) {
+  for (const std::string& text :
+       {std::string("a <mask>"), long_text, std::string("<mask><mask><mask> ünïcödé <mask>")}) {
     for (bool omit : {false, true}) {
       const ModelResult result = MaskResult(text, candidates, omit);
       v1::PredictMaskResponse response;
       FillPredictMaskResponse(result, *tokenizer_, &response);
       const int64_t built = static_cast<int64_t>(response.ByteSizeLong());
-      const int64_t before = MinPredictMaskResponseBytes(RequestOf(result, 1000), omit, *tokenizer_);
+      const int64_t before =
+          MinPredictMaskResponseBytes(RequestOf(result, 1000), omit, *tokenizer_);
       const int64_t after = PredictMaskResponseBytes(result, *tokenizer_);
       EXPECT_LE(before, built) << text << " omit=" << omit;
       EXPECT_GE(after, built) << text << " omit=" << omit;

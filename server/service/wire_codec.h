@@ -26,8 +26,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& in, absl::string_view message,
 
 // Serializes `message` into `*out`; INTERNAL if protobuf cannot (e.g. over
 // 2 GiB, which the response-size limits keep from happening).
-absl::Status SerializeResponse(const google::protobuf::MessageLite& message,
-                               grpc::ByteBuffer* out);
+absl::Status SerializeResponse(const google::protobuf::MessageLite& message, grpc::ByteBuffer* out);
 
 }  // namespace securebert::service
 

@@ -39,17 +39,25 @@ TEST(WireCodec, TheWireViewReadsEveryFieldOfTheContractsMessages) {
 
 TEST(WireCodec, TextsThatAreNotUtf8StillParse) {
   // Field 1 (inputs), length-delimited, 3 bytes: "a", 0xFF, "b".
-  const std::string raw = std::string("\x0a\x03" "a\xff" "b", 5);
+  const std::string raw = std::string(
+      "\x0a\x03"
+      "a\xff"
+      "b",
+      5);
   v1::EmbedRequest strict;
   EXPECT_FALSE(strict.ParseFromString(raw));  // what gRPC's own parser would do
   wire::v1::EmbedRequest parsed;
   ASSERT_TRUE(ParseRequest(Bytes(raw), "EmbedRequest", &parsed).ok());
-  EXPECT_EQ(parsed.inputs(0), std::string("a\xff" "b", 3));
+  EXPECT_EQ(parsed.inputs(0), std::string("a\xff"
+                                          "b",
+                                          3));
 }
 
 TEST(WireCodec, BytesThatAreNoMessageAreInvalidArgumentNamingIt) {
   wire::v1::EmbedRequest parsed;
-  const absl::Status s = ParseRequest(Bytes("\x0a\x7f" "short"), "EmbedRequest", &parsed);
+  const absl::Status s = ParseRequest(Bytes("\x0a\x7f"
+                                            "short"),
+                                      "EmbedRequest", &parsed);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), ::testing::HasSubstr("securebert.v1.EmbedRequest"));
 }
@@ -63,7 +71,8 @@ TEST(WireCodec, SerializedResponsesParseAsTheContractsMessages) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(bytes.Dump(&slices).ok());
   std::string flat;
-  for (const grpc::Slice& s : slices) flat.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    flat.append(reinterpret_cast<const char*>(s.begin()), s.size());
   v1::EmbedResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(flat));
   EXPECT_EQ(parsed.embeddings(0).values(0), 1.5f);

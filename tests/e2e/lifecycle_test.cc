@@ -203,5 +203,81 @@ TEST(LifecycleTest, SigtermUnderLoadAnswersEveryAcceptedRequest) {
   EXPECT_THAT(server.Log(), HasSubstr("drained"));
 }
 
+// With no grace at all, work still queued when the drain starts is answered
+// UNAVAILABLE by the server itself, the batch running is answered, and the
+// server exits 0: nothing calls into the engine once it is gone (run under
+// ASan in the suite, where that was a heap-use-after-free).
+TEST(LifecycleTest, SigtermWithNoGraceAnswersQueuedWorkUnavailableAndExitsZero) {
+  std::vector<std::string> args = DefaultServerArgs();
+  args.push_back("--shutdown_grace_s=0");
+  args.push_back("--tokenizer_threads=1");  // a queue in front of the tokenizer
+  ServerProcess server(BinaryPath("securebert-server"), args);
+  ASSERT_TRUE(server.WaitUntilReady()) << server.Log();
+  constexpr int kThreads = 32;
+  std::atomic<int> ok{0}, unavailable{0}, total{0};
+  absl::Mutex mu;
+  std::vector<std::string> other;  // guarded by mu
+  absl::Notification loaded;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto client = MakeClient(server.target());
+      for (int i = 0;; ++i) {
+        v1::EmbedRequest r;
+        for (int k = 0; k < 8; ++k) r.add_inputs("no grace " + std::to_string(t * 1000 + i + k));
+        r.set_pooling(v1::POOLING_MEAN);
+        absl::StatusOr<v1::EmbedResponse> resp = client->Embed(r);
+        if (++total == 100) loaded.Notify();
+        if (resp.ok()) {
+          ++ok;
+          continue;
+        }
+        if (resp.status().code() == absl::StatusCode::kUnavailable) {
+          ++unavailable;
+        } else {
+          absl::MutexLock lock(&mu);
+          other.push_back(resp.status().ToString());
+        }
+        return;
+      }
+    });
+  }
+  loaded.WaitForNotification();
+  server.Signal(SIGTERM);
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(server.WaitForExit(absl::Seconds(60)), 0) << server.Log();
+  EXPECT_GE(ok.load(), 100 - kThreads);
+  EXPECT_EQ(unavailable.load() + static_cast<int>(other.size()), kThreads);
+  EXPECT_TRUE(other.empty()) << ::testing::PrintToString(other);
+  EXPECT_THAT(server.Log(), HasSubstr("drained"));
+}
+
+// A stream open across a drain: the messages it sent before are answered in
+// order, later ones are refused, and the server still exits 0.
+TEST(LifecycleTest, DrainWithAStreamOpenAnswersWhatItAcceptedThenRefuses) {
+  ServerProcess server(BinaryPath("securebert-server"), DefaultServerArgs());
+  ASSERT_TRUE(server.WaitUntilReady()) << server.Log();
+  auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+  auto stub = v1::SecureBert::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = stub->EmbedStream(&context);
+  v1::EmbedRequest r;
+  r.add_inputs("open across the drain");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(stream->Write(r));
+  v1::EmbedResponse response;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(stream->Read(&response)) << i;
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(server.WaitForLog("draining", absl::Seconds(30))) << server.Log();
+  // The drain refuses what the stream sends from now on.
+  stream->Write(r);
+  stream->WritesDone();
+  while (stream->Read(&response)) {
+  }
+  const grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("draining"));
+  EXPECT_EQ(server.WaitForExit(absl::Seconds(60)), 0) << server.Log();
+}
+
 }  // namespace
 }  // namespace securebert::testing

@@ -5,12 +5,22 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace securebert::testing {
+
+int64_t ServerProcess::PeakRssBytes() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
+}
 
 std::string BinaryPath(const std::string& name) {
   return absl::StrCat(SECUREBERT_BINARY_DIR, "/bin/", name);

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,6 +37,9 @@ class ServerProcess {
   // Waits for "ready:"; then port() and metrics_port() are known.
   bool WaitUntilReady(absl::Duration timeout = absl::Seconds(120));
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // The child's peak resident set (VmHWM) in bytes, from /proc; 0 if gone.
+  int64_t PeakRssBytes() const;
   int metrics_port() const { return metrics_port_; }
   std::string target() const;
 
