@@ -64,6 +64,11 @@ ABSL_FLAG(int64_t, max_message_bytes, 64 << 20,
           "gRPC send/receive limit per message (a 512-token POOLING_NONE answer is ~1.5 MB).");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9090",
           "HTTP address for /metrics, /healthz, /readyz; empty disables.");
+ABSL_FLAG(int64_t, max_connection_age_ms, 0,
+          "Close a client connection older than this (ms; GOAWAY) so clients reconnect and "
+          "spread over replicas added since (gRPC pins a connection to one server). 0: never.");
+ABSL_FLAG(int64_t, max_connection_age_grace_ms, 30000,
+          "Calls still running on an aged connection get this long (ms) before it is closed.");
 ABSL_FLAG(int64_t, shutdown_grace_s, 30,
           "Seconds a drain (SIGTERM/SIGINT) waits for accepted work before stopping.");
 ABSL_FLAG(int64_t, shutdown_linger_ms, 2000,
@@ -125,6 +130,11 @@ absl::Status Validate(const ServerOptions& o) {
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
   }
+  if (o.max_connection_age_ms < 0 || o.max_connection_age_ms > INT32_MAX ||
+      o.max_connection_age_grace_ms < 0 || o.max_connection_age_grace_ms > INT32_MAX) {
+    return absl::InvalidArgumentError(
+        "--max_connection_age_ms and --max_connection_age_grace_ms must be in 0..2147483647");
+  }
   return absl::OkStatus();
 }
 
@@ -134,6 +144,8 @@ ServerOptions OptionsFromFlags() {
   o.listen = absl::GetFlag(FLAGS_listen);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
+  o.max_connection_age_grace_ms = absl::GetFlag(FLAGS_max_connection_age_grace_ms);
   o.shutdown_grace_s = absl::GetFlag(FLAGS_shutdown_grace_s);
   o.shutdown_linger_ms = absl::GetFlag(FLAGS_shutdown_linger_ms);
   o.model.device = absl::GetFlag(FLAGS_device);
@@ -223,8 +235,8 @@ int main(int argc, char** argv) {
     malloc_tuned = s.ok();
     if (!s.ok()) spdlog::warn("malloc left at its defaults: {}", std::string(s.message()));
   }
-  spdlog::info("cpu: blas={} malloc={} {}", securebert::model::DescribeBlasKernel(),
-               securebert::model::HostAllocatorName(),
+  spdlog::info("cpu: torch={} blas={} malloc={} {}", securebert::model::DescribeTorchRuntime(),
+               securebert::model::DescribeBlasKernel(), securebert::model::HostAllocatorName(),
                malloc_tuned ? "tuned (freed activations kept for reuse)" : "at its defaults");
   if (const std::string warning = securebert::model::SlowBlasKernelWarning(); !warning.empty()) {
     spdlog::warn("{}", warning);

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstring>
@@ -303,6 +304,15 @@ void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidd
 }
 
 }  // namespace
+
+std::string DescribeTorchRuntime() {
+  std::string libraries;
+  if (at::hasMKL()) libraries += "MKL";
+  if (at::hasMKLDNN()) libraries += libraries.empty() ? "oneDNN" : ", oneDNN";
+  return absl::StrCat("LibTorch ", TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ".",
+                      TORCH_VERSION_PATCH, " (",
+                      libraries.empty() ? "no MKL, no oneDNN" : libraries, ")");
+}
 
 void SetThreadIntraOpThreads(int32_t threads) {
   // LibTorch sets a thread's count from the process-wide one on the thread's

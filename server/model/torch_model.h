@@ -78,6 +78,10 @@ class TorchModel : public std::enable_shared_from_this<TorchModel> {
 // follow it). Used by engine workers and benchmarks.
 void SetThreadIntraOpThreads(int32_t threads);
 
+// The LibTorch this process runs and its CPU math libraries, for the
+// start-up log: e.g. "LibTorch 2.15.0 (MKL, oneDNN)".
+std::string DescribeTorchRuntime();
+
 }  // namespace securebert::model
 
 #endif  // SECUREBERT_SERVER_MODEL_TORCH_MODEL_H_

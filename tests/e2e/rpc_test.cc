@@ -209,7 +209,10 @@ TEST_F(RpcTest, EmbedStreamAnswersInOrder) {
 
 TEST_F(RpcTest, StartUpLogNamesTheBlasKernelAndTheAllocator) {
   const std::string log = server_->Log();
-  EXPECT_NE(log.find("cpu: blas=OpenBLAS "), std::string::npos) << log;
+  EXPECT_NE(log.find("cpu: torch=LibTorch "), std::string::npos) << log;
+  EXPECT_NE(log.find(SECUREBERT_LIBTORCH_HAS_OPENBLAS ? " blas=OpenBLAS " : " blas=not OpenBLAS "),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("malloc=" SECUREBERT_SERVER_MALLOC " "), std::string::npos) << log;
   EXPECT_NE(log.find(SECUREBERT_SERVER_MALLOC_TUNED ? " tuned (freed activations kept for reuse)"
                                                     : " at its defaults"),
