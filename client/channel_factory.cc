@@ -10,6 +10,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace securebert::client {
@@ -18,6 +19,8 @@ namespace {
 // Channel argument whose value differs per connection_index: gRPC keys
 // subchannels by their arguments, so channels never share a connection.
 constexpr char kConnectionIndexArg[] = "securebert.connection_index";
+// The health service name the server reports SERVING / NOT_SERVING for.
+constexpr char kHealthCheckedService[] = "securebert.v1.SecureBert";
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -69,6 +72,13 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
 
 }  // namespace
 
+std::string ChannelTarget(const std::string& target) {
+  for (const char* scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
+    if (absl::StartsWith(target, scheme)) return target;
+  }
+  return target.find(',') != std::string::npos ? "ipv4:" + target : target;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("the channel target is empty");
@@ -82,11 +92,27 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOption
   if (!options.tls_server_name_override.empty()) {
     args.SetSslTargetNameOverride(options.tls_server_name_override);
   }
+  if (options.lb_policy != "round_robin" && options.lb_policy != "pick_first") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown load-balancing policy \"",
+                                                   options.lb_policy,
+                                                   "\"; use round_robin or pick_first"));
+  }
+  // Client-side health checking (round_robin only, in gRPC): the channel
+  // watches each address's grpc.health.v1 status for the service and sends
+  // nothing to one that is NOT_SERVING, so a replica that starts draining
+  // gets no new calls within moments instead of refusing them until gRPC
+  // shuts down under them.
+  const std::string health = options.health_checked
+                                 ? absl::StrCat(R"(, "healthCheckConfig": {"serviceName": ")",
+                                                kHealthCheckedService, R"("})")
+                                 : "";
+  args.SetServiceConfigJSON(
+      absl::StrCat(R"({"loadBalancingConfig": [{")", options.lb_policy, R"(": {}}])", health, "}"));
   if (options.connection_index >= 0) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(kConnectionIndexArg, options.connection_index);
   }
-  return grpc::CreateCustomChannel(options.target, *credentials, args);
+  return grpc::CreateCustomChannel(ChannelTarget(options.target), *credentials, args);
 }
 
 }  // namespace securebert::client

@@ -1,6 +1,7 @@
 // Builds a gRPC channel from ChannelOptions: plaintext or TLS (root
 // certificates, optional client certificate for mutual TLS), the receive
-// size limit, and a private connection per connection_index.
+// size limit, the load-balancing policy over the target's addresses, and a
+// private connection per connection_index.
 //
 // Called by SecureBertClient::Create and by the load generator, once per
 // connection. Stateless; safe from any thread.
@@ -18,9 +19,13 @@ namespace securebert::client {
 
 // Returns a channel (connected lazily, on first use). Fails with
 // INVALID_ARGUMENT for inconsistent options (a certificate without its key,
-// TLS files given with use_tls off) and NOT_FOUND when a PEM file cannot be
-// read.
+// TLS files given with use_tls off, an unknown lb_policy) and NOT_FOUND when
+// a PEM file cannot be read.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ChannelOptions& options);
+
+// The gRPC target URI for `target`: a comma-separated list of addresses
+// without a scheme becomes "ipv4:a,b"; anything else is kept.
+std::string ChannelTarget(const std::string& target);
 
 }  // namespace securebert::client
 

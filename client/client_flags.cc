@@ -12,7 +12,10 @@
 #include "absl/strings/string_view.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
-          "Server address, host:port or a gRPC target URI.");
+          "Server address host:port, a gRPC target URI (dns:///name:port, "
+          "ipv4:a:port,b:port) or a comma-separated list of IPv4 address:port.");
+ABSL_FLAG(std::string, lb_policy, "round_robin",
+          "How calls spread over the target's addresses: round_robin or pick_first.");
 ABSL_FLAG(int64_t, deadline_ms, 20000,
           "Deadline of each call in milliseconds (retries included); 0: none.");
 ABSL_FLAG(bool, insecure, true,
@@ -86,6 +89,7 @@ absl::Status CheckCommandLine(int argc, char** argv) {
 absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
   ClientOptions options;
   options.channel.target = absl::GetFlag(FLAGS_target);
+  options.channel.lb_policy = absl::GetFlag(FLAGS_lb_policy);
   options.channel.use_tls = !absl::GetFlag(FLAGS_insecure);
   options.channel.tls_root_certs_path = absl::GetFlag(FLAGS_cacert);
   options.channel.tls_client_cert_path = absl::GetFlag(FLAGS_cert);

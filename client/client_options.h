@@ -16,8 +16,18 @@ inline constexpr int kDefaultMaxReceiveMessageBytes = 64 << 20;
 
 // How the channel reaches the server.
 struct ChannelOptions {
-  // gRPC target: "host:port" or a URI such as "dns:///svc:50051".
+  // gRPC target: "host:port"; a URI such as "dns:///svc.ns.svc.cluster.local:50051"
+  // (every address the name resolves to) or "ipv4:10.0.0.1:50051,10.0.0.2:50051";
+  // or a comma-separated list of IPv4 "address:port", read as the latter.
   std::string target = "127.0.0.1:50051";
+  // How calls spread over the target's addresses: "round_robin" (each call
+  // to the next ready address) or "pick_first" (one address until it fails).
+  std::string lb_policy = "round_robin";
+  // With round_robin, send calls only to addresses whose grpc.health.v1
+  // status for securebert.v1.SecureBert is SERVING (client-side health
+  // checking): a replica that starts draining, or is still loading, gets no
+  // new calls. Health() itself always asks the server directly.
+  bool health_checked = true;
   // TLS instead of plaintext. The server speaks plaintext by default.
   bool use_tls = false;
   // PEM file of root certificates to trust; empty: gRPC's default roots.

@@ -15,16 +15,23 @@ absl::StatusOr<std::unique_ptr<SecureBertClient>> SecureBertClient::Create(
     const ClientOptions& options) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(options.channel);
   if (!channel.ok()) return channel.status();
-  return std::make_unique<SecureBertClient>(*std::move(channel), options);
+  ChannelOptions probe = options.channel;
+  probe.health_checked = false;
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> probe_channel = CreateChannel(probe);
+  if (!probe_channel.ok()) return probe_channel.status();
+  return std::make_unique<SecureBertClient>(*std::move(channel), options,
+                                            *std::move(probe_channel));
 }
 
 SecureBertClient::SecureBertClient(std::shared_ptr<grpc::Channel> channel,
-                                   const ClientOptions& options)
+                                   const ClientOptions& options,
+                                   std::shared_ptr<grpc::Channel> probe_channel)
     : channel_(std::move(channel)),
+      probe_channel_(probe_channel != nullptr ? std::move(probe_channel) : channel_),
       options_(options),
       backoff_(options.retry),
       stub_(v1::SecureBert::NewStub(channel_)),
-      health_stub_(grpc::health::v1::Health::NewStub(channel_)) {}
+      health_stub_(grpc::health::v1::Health::NewStub(probe_channel_)) {}
 
 absl::Status SecureBertClient::CallWithRetries(
     absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) const {

@@ -43,9 +43,12 @@ class SecureBertClient {
   // Creates the channel from options.channel (see CreateChannel for errors).
   static absl::StatusOr<std::unique_ptr<SecureBertClient>> Create(const ClientOptions& options);
 
-  // Uses an existing channel; options.channel is ignored. Lets several
-  // clients with different deadlines share one connection.
-  SecureBertClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  // Uses existing channels; options.channel is ignored. Lets several
+  // clients with different deadlines share one connection. `probe_channel`
+  // carries Health() calls (one that is not health-checked itself, so that a
+  // NOT_SERVING server can say so); null: `channel`.
+  SecureBertClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options,
+                   std::shared_ptr<grpc::Channel> probe_channel = nullptr);
 
   SecureBertClient(const SecureBertClient&) = delete;
   SecureBertClient& operator=(const SecureBertClient&) = delete;
@@ -83,6 +86,7 @@ class SecureBertClient {
 
   // Constant after construction.
   const std::shared_ptr<grpc::Channel> channel_;
+  const std::shared_ptr<grpc::Channel> probe_channel_;  // Health() only
   const ClientOptions options_;
   const Backoff backoff_;
   const std::unique_ptr<v1::SecureBert::Stub> stub_;

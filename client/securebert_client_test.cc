@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "client/channel_factory.h"
 #include "client/testing/fake_server.h"
 
 namespace securebert::client {
@@ -187,6 +188,72 @@ TEST_F(SecureBertClientTest, EmbedStreamErrorEndsStream) {
   absl::StatusOr<std::vector<v1::EmbedResponse>> responses = client->EmbedStream(requests);
   EXPECT_EQ(responses.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(responses.status().message(), HasSubstr("inputs"));
+}
+
+TEST(SecureBertClientBalancingTest, RoundRobinSpreadsCallsOverEveryAddress) {
+  FakeServer a, b;
+  for (const std::string& target :
+       {a.target() + "," + b.target(), "ipv4:" + a.target() + "," + b.target()}) {
+    ClientOptions options;
+    options.channel.target = target;
+    absl::StatusOr<std::unique_ptr<SecureBertClient>> client = SecureBertClient::Create(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    const int64_t before_a = a.service().calls(), before_b = b.service().calls();
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_TRUE((*client)->Embed(EmbedRequestFor({"x"}, v1::POOLING_CLS)).ok()) << target;
+    }
+    // Round robin alternates once both addresses are connected (until then
+    // it uses the ready one): each gets a large share, pick_first would give
+    // one of them all 40.
+    EXPECT_EQ(a.service().calls() - before_a + b.service().calls() - before_b, 40) << target;
+    EXPECT_GE(a.service().calls() - before_a, 15) << target;
+    EXPECT_GE(b.service().calls() - before_b, 15) << target;
+  }
+}
+
+TEST(SecureBertClientBalancingTest, CallsGoOnlyToAddressesThatAreServing) {
+  FakeServer a, b;
+  b.SetServing(false);  // e.g. draining
+  ClientOptions options;
+  options.channel.target = a.target() + "," + b.target();
+  absl::StatusOr<std::unique_ptr<SecureBertClient>> client = SecureBertClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE((*client)->Embed(EmbedRequestFor({"x"}, v1::POOLING_CLS)).ok());
+  }
+  EXPECT_EQ(a.service().calls(), 20);
+  EXPECT_EQ(b.service().calls(), 0);
+  // Health() asks directly, so a NOT_SERVING server can say so.
+  ClientOptions direct;
+  direct.channel.target = b.target();
+  absl::StatusOr<std::unique_ptr<SecureBertClient>> probe = SecureBertClient::Create(direct);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ((*probe)->Health(FakeServer::kServiceName).value(),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+}
+
+TEST(SecureBertClientBalancingTest, PickFirstSticksToOneAddress) {
+  FakeServer a, b;
+  ClientOptions options;
+  options.channel.target = a.target() + "," + b.target();
+  options.channel.lb_policy = "pick_first";
+  absl::StatusOr<std::unique_ptr<SecureBertClient>> client = SecureBertClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE((*client)->Embed(EmbedRequestFor({"x"}, v1::POOLING_CLS)).ok());
+  }
+  EXPECT_EQ(a.service().calls() + b.service().calls(), 10);
+  EXPECT_TRUE(a.service().calls() == 0 || b.service().calls() == 0);
+  options.channel.lb_policy = "random";
+  EXPECT_EQ(SecureBertClient::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SecureBertClientBalancingTest, ChannelTargetReadsAnAddressListAsIpv4) {
+  EXPECT_EQ(ChannelTarget("10.0.0.1:1,10.0.0.2:2"), "ipv4:10.0.0.1:1,10.0.0.2:2");
+  EXPECT_EQ(ChannelTarget("ipv4:10.0.0.1:1,10.0.0.2:2"), "ipv4:10.0.0.1:1,10.0.0.2:2");
+  EXPECT_EQ(ChannelTarget("dns:///svc.ns.svc.cluster.local:50051"),
+            "dns:///svc.ns.svc.cluster.local:50051");
+  EXPECT_EQ(ChannelTarget("localhost:50051"), "localhost:50051");
 }
 
 TEST(SecureBertClientCreateTest, UnreachableServerIsUnavailable) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "app/cpu_budget.h"
 #include "batching/engine.h"
 #include "service/http_endpoint.h"
 #include "service/metrics.h"
@@ -26,7 +27,8 @@ using service::ServerMetrics;
 namespace {
 constexpr char kServiceName[] = "securebert.v1.SecureBert";
 
-int32_t Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+// The cores this process may use (its affinity and any cgroup CPU limit).
+int32_t Cores() { return AvailableCores(); }
 }  // namespace
 
 struct Server::State {
@@ -82,6 +84,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  if (options.max_connection_age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(options.max_connection_age_ms));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(options.max_connection_age_grace_ms));
+  }
   builder.RegisterService(state->service.get());
   state->grpc_server = builder.BuildAndStart();
   if (!state->grpc_server || state->port == 0) {

@@ -38,6 +38,14 @@ struct ServerOptions {
   // gRPC send/receive limit per message; also the largest answer the server
   // builds (service::RequestLimits::max_response_bytes).
   int64_t max_message_bytes = 64 << 20;
+  // A client connection older than this is closed (GOAWAY) so that clients
+  // reconnect and re-resolve, and spread over replicas added since: gRPC
+  // pins a connection to one server. 0: connections live as long as clients
+  // keep them.
+  int64_t max_connection_age_ms = 0;
+  // Calls still running on an aged connection get this long to finish
+  // before it is closed under them.
+  int64_t max_connection_age_grace_ms = 30000;
   int64_t shutdown_grace_s = 30;      // how long Drain waits for accepted work
   int64_t shutdown_linger_ms = 2000;  // Drain keeps refusing this long before closing
   model::TorchModelOptions model;     // device and dtype
