@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project's Go tools, pinned, into .tools/bin (SECUREBERT_TOOLS
 # to move it) with `go install` through the Go module proxy, and prints that
-# directory on stdout. Idempotent: a tool whose pinned version is installed
+# directory on stdout; .tools/bin/go is the Go they were built with. Idempotent: a tool whose pinned version is installed
 # is not installed again.
 #
 #   ghz                  gRPC load testing, as users run it (tests, bench)
@@ -44,10 +44,14 @@ find_go() {
   echo "go-tools: fetching the $toolchain toolchain module with $("$old" version)" >&2
   (cd "$tools" && GOMODCACHE="$tools/go" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
      "$old" mod download "golang.org/toolchain@v0.0.1-$toolchain.linux-amd64" >&2)
+  # The module cache keeps files read-only, executables included.
+  local root="${fetched%/bin/go}"
+  chmod +x "$root"/bin/* "$root"/pkg/tool/*/*
   echo "$fetched"
 }
 
 GO=$(find_go)
+ln -sfn "$GO" "$tools/bin/go"  # the Go the tools were built with, for scripts that need one
 export GOTOOLCHAIN=local GOBIN="$tools/bin" GOFLAGS=-modcacherw
 export GOPATH=${GOPATH:-$tools/gopath} GOMODCACHE=${GOMODCACHE:-$tools/gopath/pkg/mod}
 for spec in "${TOOLS[@]}"; do

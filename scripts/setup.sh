@@ -16,10 +16,19 @@ PACKAGES=(
   libspdlog-dev libabsl-dev nlohmann-json3-dev libutf8proc-dev libcpp-httplib-dev libjemalloc-dev
   # tests, fuzzing and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  # Python tools: model export, Python client, benchmark plots
+  # Python tools: model export, Python client, benchmark plots, manifest checks;
+  # the venv of PyPI packages (scripts/python-env.sh) is made with python3-venv
   python3 python3-torch python3-numpy python3-grpcio python3-protobuf
-  python3-pytest python3-matplotlib
+  python3-pytest python3-matplotlib python3-yaml python3-venv
 )
+
+# Go: the machine's when it is 1.24 or newer, else Debian's 1.19, with which
+# scripts/go-tools.sh fetches a newer toolchain from the Go module proxy.
+go_version=$(go env GOVERSION 2>/dev/null || true)
+go_version=${go_version#go}
+if [ -z "$go_version" ] || [ "$(printf '%s\n1.24\n' "${go_version%%[-+ ]*}" | sort -V | head -n1)" != "1.24" ]; then
+  PACKAGES+=(golang-go)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
