@@ -45,8 +45,8 @@ class HardeningTest : public ::testing::Test {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     absl::Notification done;
     grpc::Status status;
-    stub.UnaryCall(&context, "/securebert.v1.SecureBert/" + method, grpc::StubOptions(), &in,
-                   &out, [&](grpc::Status s) {
+    stub.UnaryCall(&context, "/securebert.v1.SecureBert/" + method, grpc::StubOptions(), &in, &out,
+                   [&](grpc::Status s) {
                      status = std::move(s);
                      done.Notify();
                    });
@@ -80,8 +80,8 @@ TEST_F(HardeningTest, InvalidUtf8IsInvalidArgumentNamingTheInputOnEveryTextMetho
       LengthDelimited(1, "fine") + LengthDelimited(1, std::string("bad \xff\xfe bytes"));
   for (const std::string method : {"Embed", "PredictMask", "Tokenize"}) {
     const grpc::Status s = RawCall(method, inputs);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method << ": "
-                                                                  << s.error_message();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr("inputs[1]")) << method;
     EXPECT_THAT(s.error_message(), HasSubstr("UTF-8")) << method;
   }
@@ -113,7 +113,9 @@ TEST_F(HardeningTest, InvalidUtf8OnAStreamEndsItInvalidArgument) {
 
 TEST_F(HardeningTest, MessagesThatDoNotParseAreInvalidArgument) {
   // A length prefix longer than the message.
-  const grpc::Status s = RawCall("Embed", std::string("\x0a\x7f" "short", 7));
+  const grpc::Status s = RawCall("Embed", std::string("\x0a\x7f"
+                                                      "short",
+                                                      7));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_THAT(s.error_message(), HasSubstr("securebert.v1.EmbedRequest"));
   ExpectHealthy();
