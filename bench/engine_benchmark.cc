@@ -53,6 +53,12 @@ using securebert::batching::ModelInput;
 using securebert::model::TorchModel;
 using Mix = std::vector<std::vector<int32_t>>;
 
+// A figure from a run that failed would be meaningless: stop the bench.
+[[noreturn]] void Fail(const absl::Status& status) {
+  std::cerr << "securebert-engine-bench: " << status << "\n";
+  std::exit(1);
+}
+
 ModelInput Pack(const Mix& mix, size_t begin, size_t end) {
   ModelInput in;
   in.batch_size = static_cast<int32_t>(end - begin);
@@ -61,6 +67,8 @@ ModelInput Pack(const Mix& mix, size_t begin, size_t end) {
   }
   in.input_ids.assign(static_cast<size_t>(in.batch_size) * in.seq_len, 1);
   in.attention_mask.assign(in.input_ids.size(), 0);
+  // What the server's Embed with mean pooling asks of the model.
+  in.row_outputs.assign(in.batch_size, securebert::batching::RowOutput::kMean);
   for (size_t r = 0; r < end - begin; ++r) {
     for (size_t t = 0; t < mix[begin + r].size(); ++t) {
       in.input_ids[r * in.seq_len + t] = mix[begin + r][t];
@@ -83,7 +91,7 @@ double RawTokensPerSecond(TorchModel& model, const Mix& sorted, int workers, int
       for (size_t b = static_cast<size_t>(w) * batch; b < sorted.size();
            b += static_cast<size_t>(workers) * batch) {
         auto out = model.Forward(Pack(sorted, b, std::min(sorted.size(), b + batch)));
-        if (!out.ok()) std::cerr << out.status() << "\n";
+        if (!out.ok()) Fail(out.status());
       }
     });
   }
@@ -116,11 +124,8 @@ EngineFigures RunEngine(const std::shared_ptr<TorchModel>& model, const Mix& mix
   for (int i = 0; i < cores; ++i) instances.push_back(model->NewInstance(1));
   PaddingObserver observer;
   auto engine = securebert::batching::Engine::Create(options, std::move(instances), &observer);
-  if (!engine.ok()) {
-    std::cerr << engine.status() << "\n";
-    std::exit(1);
-  }
-  if (auto s = (*engine)->Warmup(); !s.ok()) std::cerr << s << "\n";
+  if (!engine.ok()) Fail(engine.status());
+  if (auto s = (*engine)->Warmup(); !s.ok()) Fail(s);
   observer.real_ = observer.padded_ = observer.rows_ = observer.batches_ = 0;
   std::atomic<size_t> next{0};
   std::vector<std::thread> threads;
@@ -133,11 +138,15 @@ EngineFigures RunEngine(const std::shared_ptr<TorchModel>& model, const Mix& mix
         r.pooling = securebert::batching::Pooling::kMean;
         r.sequences.push_back(mix[i]);
         absl::Notification done;
-        auto s = (*engine)->Submit(std::move(r), [&done](auto) { done.Notify(); });
-        if (!s.ok())
-          std::cerr << s << "\n";
-        else
-          done.WaitForNotification();
+        absl::Status answer;
+        auto s =
+            (*engine)->Submit(std::move(r), [&](absl::StatusOr<securebert::batching::Response> a) {
+              answer = a.status();
+              done.Notify();
+            });
+        if (!s.ok()) Fail(s);
+        done.WaitForNotification();
+        if (!answer.ok()) Fail(answer);
       }
     });
   }

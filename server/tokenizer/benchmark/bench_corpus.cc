@@ -48,15 +48,9 @@ absl::Status ReadSeed(const std::string& path, Seed* seed) {
 
 absl::Status ReadParityTexts(const std::string& path, Seed* seed) {
   if (path.empty()) return absl::OkStatus();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::string line;
-  while (std::getline(in, line)) {
-    const nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-    if (json.is_object() && json.contains("text")) {
-      seed->parity_texts.push_back(json["text"].get<std::string>());
-    }
-  }
+  absl::StatusOr<std::vector<std::string>> texts = ReadJsonlTexts(path);
+  if (!texts.ok()) return texts.status();
+  seed->parity_texts = *std::move(texts);
   return absl::OkStatus();
 }
 
@@ -154,6 +148,23 @@ class Generator {
 };
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> ReadJsonlTexts(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::vector<std::string> texts;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+    if (!json.is_object() || !json.contains("text") || !json["text"].is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": not a JSON object with a \"text\" string"));
+    }
+    texts.push_back(json["text"].get<std::string>());
+  }
+  return texts;
+}
 
 absl::StatusOr<std::vector<std::string>> MakeBenchCorpus(const BenchCorpusOptions& options) {
   Seed seed;

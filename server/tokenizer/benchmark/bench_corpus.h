@@ -29,6 +29,10 @@ struct BenchCorpusOptions {
 // options.min_total_bytes.
 absl::StatusOr<std::vector<std::string>> MakeBenchCorpus(const BenchCorpusOptions& options);
 
+// The "text" of every line of a JSONL file, one document each; a line that is
+// not {"text": "..."} is InvalidArgument naming the line.
+absl::StatusOr<std::vector<std::string>> ReadJsonlTexts(const std::string& path);
+
 }  // namespace securebert::tokenizer
 
 #endif  // SECUREBERT_SERVER_TOKENIZER_BENCHMARK_BENCH_CORPUS_H_

@@ -7,8 +7,10 @@
 //   build/bin/securebert_tokenizer_benchmark
 //   build/bin/securebert_tokenizer_benchmark --benchmark_filter='BM_Encode/'
 //
-// Reference: Hugging Face's Rust tokenizer does about 1.1 MB/s
-// (0.44 M tokens/s) on one thread on such a corpus.
+// SECUREBERT_TOKENIZER_BENCH_CORPUS=FILE.jsonl benchmarks that corpus instead.
+// bench/tokenizer_vs_hf.py runs Hugging Face's `tokenizers` on the same
+// corpus in the same run (1.7-2.0 MB/s on one thread through its Python
+// bindings, on the 2-core VM).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -36,10 +38,14 @@ const Fixture& GetFixture() {
   static const Fixture* const kFixture = [] {
     auto* fixture = new Fixture();
     auto tokenizer = Tokenizer::FromFiles(kDataDir + "/vocab.json", kDataDir + "/merges.txt");
+    // SECUREBERT_TOKENIZER_BENCH_CORPUS=FILE.jsonl benchmarks that corpus
+    // ({"text": ...} lines, one document each) instead of the generated one.
+    const char* corpus = std::getenv("SECUREBERT_TOKENIZER_BENCH_CORPUS");
     BenchCorpusOptions options;
     options.seed_path = kDataDir + "/bench_corpus_seed.txt";
     options.parity_path = kDataDir + "/parity.jsonl";
-    auto documents = MakeBenchCorpus(options);
+    auto documents = corpus != nullptr && *corpus != '\0' ? ReadJsonlTexts(corpus)
+                                                           : MakeBenchCorpus(options);
     if (!tokenizer.ok() || !documents.ok()) {
       std::fprintf(stderr, "benchmark set-up failed: %s %s\n",
                    tokenizer.status().ToString().c_str(), documents.status().ToString().c_str());
