@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh Debian 12 machine: installs what is
-# missing, builds (release preset, build/), runs every ctest test, then the
-# tokenizer and batching tests under ThreadSanitizer and the tokenizer fuzzer under
-# ASan+UBSan for a bounded time.
+# missing (Debian packages, the project venv of PyPI packages, the Go tools),
+# checks the formatting, then builds and tests:
+#   1. release (build/): LibTorch of PyPI's torch, every ctest test: unit,
+#      integration, end-to-end against the real server, parity with
+#      transformers and tokenizers, the Go and Python clients, ghz, manifests;
+#   2. Debian's LibTorch 1.13 (build-debian-torch/): the model runner, the
+#      integration and the end-to-end tests, on the other runtime;
+#   3. ASan+UBSan with clang and -Wthread-safety (build-asan/): the unit,
+#      integration and end-to-end suites against a sanitized server;
+#   4. ThreadSanitizer (build-tsan/): the concurrent core (tokenizer, batching);
+#   5. the libFuzzer targets under ASan+UBSan for a bounded time each.
+# Why which suite runs where: README.md, "Testing".
 #
 #   scripts/test.sh            everything
 #   QUICK=1 scripts/test.sh    release build and ctest only
@@ -10,32 +19,52 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+start=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - start )) s] $*"; }
 
 scripts/setup.sh
+stamp "project venv (scripts/python-env.sh)"
+scripts/python-env.sh >/dev/null
+stamp "Go tools (scripts/go-tools.sh)"
+scripts/go-tools.sh >/dev/null
 
-echo "== formatting (.clang-format)"
+stamp "formatting (.clang-format)"
 scripts/check-format.sh
 
-echo "== release build and tests (build/)"
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$JOBS"
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
-ctest --preset release -j "$JOBS" | tee "$LOG"
-release=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG")
+# Runs ctest with the given preset and arguments; echoes the count passed.
+run_ctest() {
+  ctest --preset "$@" -j "$JOBS" | tee "$LOG" >&2
+  sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG"
+}
+
+stamp "release build and tests (build/)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$JOBS"
+release=$(run_ctest release)
 
 if [ "${QUICK:-0}" = 1 ]; then echo "${release} passed, 0 failed"; exit 0; fi
 
-echo "== tokenizer and batching tests under ThreadSanitizer (build-tsan/)"
+stamp "Debian's LibTorch: model, integration and end-to-end tests (build-debian-torch/)"
+cmake --preset debian-torch >/dev/null
+cmake --build --preset debian-torch -j "$JOBS"
+debian=$(run_ctest debian-torch -L "model|e2e")
+
+stamp "ASan+UBSan, clang -Wthread-safety: unit, integration and end-to-end tests (build-asan/)"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$JOBS"
+asan=$(run_ctest asan -LE "parity|tools|bench|deploy|go|python")
+
+stamp "tokenizer and batching tests under ThreadSanitizer (build-tsan/)"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$JOBS"
-ctest --preset tsan -j "$JOBS" | tee "$LOG"
-tsan=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG")
+tsan=$(run_ctest tsan)
 
-echo "== tokenizer fuzzer under ASan+UBSan for ${FUZZ_SECONDS}s (build-fuzz/)"
+stamp "libFuzzer targets under ASan+UBSan for ${FUZZ_SECONDS}s each (build-fuzz/)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$JOBS" --target securebert_tokenizer_fuzz
 server/tokenizer/fuzz/run_fuzz.sh build-fuzz "$FUZZ_SECONDS"
 
-echo "== done: release ${release} tests, ThreadSanitizer ${tsan} tests, fuzzer ${FUZZ_SECONDS}s clean"
-echo "$((release + tsan)) passed, 0 failed"
+stamp "done: release ${release}, Debian LibTorch ${debian}, ASan ${asan}, TSan ${tsan} tests; fuzzers ${FUZZ_SECONDS}s each clean"
+echo "$((release + debian + asan + tsan)) passed, 0 failed"

@@ -1,6 +1,7 @@
 #include "model/torch_model.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 
 namespace securebert::model {
@@ -306,12 +308,19 @@ void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidd
 }  // namespace
 
 std::string DescribeTorchRuntime() {
-  std::string libraries;
-  if (at::hasMKL()) libraries += "MKL";
-  if (at::hasMKLDNN()) libraries += libraries.empty() ? "oneDNN" : ", oneDNN";
-  return absl::StrCat("LibTorch ", TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ".",
-                      TORCH_VERSION_PATCH, " (",
-                      libraries.empty() ? "no MKL, no oneDNN" : libraries, ")");
+  std::vector<std::string> libraries;
+  if (at::hasMKL()) libraries.push_back("MKL");
+  if (at::hasMKLDNN()) libraries.push_back("oneDNN");
+  // The CUDA backend is there when libtorch_cuda was loaded (whether or not a
+  // GPU is): its hooks replace the CPU-only stub's.
+  const at::CUDAHooksInterface& cuda = at::detail::getCUDAHooks();
+  if (cuda.hasCUDART()) {
+    const long version = cuda.versionCUDART();
+    libraries.push_back(absl::StrCat("CUDA runtime ", version / 1000, ".", version % 1000 / 10));
+  }
+  return absl::StrCat(
+      "LibTorch ", TORCH_VERSION_MAJOR, ".", TORCH_VERSION_MINOR, ".", TORCH_VERSION_PATCH, " (",
+      libraries.empty() ? "no MKL, no oneDNN" : absl::StrJoin(libraries, ", "), ")");
 }
 
 void SetThreadIntraOpThreads(int32_t threads) {

@@ -203,6 +203,27 @@ TEST(LifecycleTest, SigtermUnderLoadAnswersEveryAcceptedRequest) {
   EXPECT_THAT(server.Log(), HasSubstr("drained"));
 }
 
+#ifdef SECUREBERT_HAS_CUDA_SERVER
+// securebert-server-cuda links the torch wheel's CUDA backend: it says so at
+// start, and it serves on CUDA where a GPU is, or refuses --device cuda with
+// one clear line where none is (every CI machine here).
+TEST(LifecycleTest, CudaServerLinksTheCudaBackend) {
+  std::vector<std::string> args = DefaultServerArgs();
+  args.push_back("--device=cuda");
+  ServerProcess server(BinaryPath("securebert-server-cuda"), args);
+  ASSERT_TRUE(server.WaitForLog("cpu: torch=", absl::Seconds(60))) << server.Log();
+  EXPECT_THAT(server.Log(), HasSubstr("CUDA runtime "));
+  if (!server.WaitUntilReady()) {  // exited: no GPU here
+    EXPECT_THAT(server.Log(), HasSubstr("CUDA is not available"));
+    EXPECT_EQ(server.WaitForExit(absl::Seconds(30)), 1) << server.Log();
+    return;
+  }
+  auto info = MakeClient(server.target())->GetModelInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->device(), "cuda:0");
+}
+#endif
+
 // With no grace at all, work still queued when the drain starts is answered
 // UNAVAILABLE by the server itself, the batch running is answered, and the
 // server exits 0: nothing calls into the engine once it is gone (run under

@@ -44,8 +44,8 @@ const Fixture& GetFixture() {
     BenchCorpusOptions options;
     options.seed_path = kDataDir + "/bench_corpus_seed.txt";
     options.parity_path = kDataDir + "/parity.jsonl";
-    auto documents = corpus != nullptr && *corpus != '\0' ? ReadJsonlTexts(corpus)
-                                                           : MakeBenchCorpus(options);
+    auto documents =
+        corpus != nullptr && *corpus != '\0' ? ReadJsonlTexts(corpus) : MakeBenchCorpus(options);
     if (!tokenizer.ok() || !documents.ok()) {
       std::fprintf(stderr, "benchmark set-up failed: %s %s\n",
                    tokenizer.status().ToString().c_str(), documents.status().ToString().c_str());
