@@ -40,6 +40,10 @@ absl::Status ValidateTlsOptions(const ChannelOptions& options) {
     return absl::InvalidArgumentError(
         "TLS certificate options were given but TLS is off (plaintext channel)");
   }
+  if (!options.use_tls && !options.bearer_token.empty()) {
+    return absl::InvalidArgumentError(
+        "a bearer token needs TLS: sent in plaintext it can be read by anyone on the path");
+  }
   if (options.tls_client_cert_path.empty() != options.tls_client_key_path.empty()) {
     return absl::InvalidArgumentError(
         "a TLS client certificate and its private key must be given together");
@@ -67,7 +71,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }
-  return grpc::SslCredentials(ssl);
+  std::shared_ptr<grpc::ChannelCredentials> tls = grpc::SslCredentials(ssl);
+  if (options.bearer_token.empty()) return tls;
+  // gRPC's access-token credentials send exactly "authorization: Bearer <token>".
+  return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(options.bearer_token));
 }
 
 }  // namespace

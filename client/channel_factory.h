@@ -1,5 +1,6 @@
 // Builds a gRPC channel from ChannelOptions: plaintext or TLS (root
-// certificates, optional client certificate for mutual TLS), the receive
+// certificates, optional client certificate for mutual TLS, an optional
+// bearer token on every call), the receive
 // size limit, the load-balancing policy over the target's addresses, and a
 // private connection per connection_index.
 //

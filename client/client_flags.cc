@@ -1,6 +1,8 @@
 #include "client/client_flags.h"
 
 #include <cstdint>
+#include <cstdlib>
+#include <iostream>
 #include <string>
 
 #include "absl/flags/commandlineflag.h"
@@ -21,10 +23,15 @@ ABSL_FLAG(int64_t, deadline_ms, 20000,
 ABSL_FLAG(bool, insecure, true,
           "Plaintext connection (the server's default). --insecure=false uses TLS "
           "with the system roots or --cacert.");
-ABSL_FLAG(std::string, cacert, "", "TLS: PEM file of root certificates to trust.");
-ABSL_FLAG(std::string, cert, "", "TLS: PEM client certificate (mutual TLS); needs --key.");
-ABSL_FLAG(std::string, key, "", "TLS: PEM private key of --cert.");
+ABSL_FLAG(std::string, cacert, "",
+          "TLS: PEM file of root certificates to trust (env SECUREBERT_CA_FILE).");
+ABSL_FLAG(std::string, cert, "",
+          "TLS: PEM client certificate (mutual TLS); needs --key (env SECUREBERT_CERT_FILE).");
+ABSL_FLAG(std::string, key, "", "TLS: PEM private key of --cert (env SECUREBERT_KEY_FILE).");
 ABSL_FLAG(std::string, cname, "", "TLS: server name to verify instead of the target's host.");
+ABSL_FLAG(std::string, token, "",
+          "TLS: bearer token sent as 'authorization: Bearer <token>' (the server's "
+          "--auth_tokens_file; env SECUREBERT_TOKEN).");
 ABSL_FLAG(int32_t, max_recv_message_bytes, securebert::client::kDefaultMaxReceiveMessageBytes,
           "Largest response accepted in bytes. Full hidden states (--pooling=none) are "
           "about 1.5 MB per 512-token input.");
@@ -46,6 +53,30 @@ bool IsAbslBuiltinFlag(absl::string_view name) {
     if (name == builtin) return true;
   }
   return false;
+}
+
+// The flag's value, or with TLS on and the flag unset, the environment
+// variable's (the rule of the Go and Python clients: plaintext reads none).
+std::string FlagOrEnv(const absl::Flag<std::string>& flag, const char* env, bool tls) {
+  std::string value = absl::GetFlag(flag);
+  if (value.empty() && tls) {
+    const char* from_env = std::getenv(env);
+    if (from_env != nullptr) value = from_env;
+  }
+  return value;
+}
+
+// Said once on stderr: a variable set for TLS that plaintext leaves unused
+// (the usual cause of an unexpected UNAUTHENTICATED).
+void WarnUnusedEnvironment() {
+  for (const char* env :
+       {"SECUREBERT_CA_FILE", "SECUREBERT_CERT_FILE", "SECUREBERT_KEY_FILE", "SECUREBERT_TOKEN"}) {
+    const char* value = std::getenv(env);
+    if (value != nullptr && *value != '\0') {
+      std::cerr << "warning: " << env << " is set but --insecure (plaintext) ignores it; add "
+                << "--insecure=false for TLS\n";
+    }
+  }
 }
 
 }  // namespace
@@ -90,19 +121,23 @@ absl::StatusOr<ClientOptions> ClientOptionsFromFlags() {
   ClientOptions options;
   options.channel.target = absl::GetFlag(FLAGS_target);
   options.channel.lb_policy = absl::GetFlag(FLAGS_lb_policy);
-  options.channel.use_tls = !absl::GetFlag(FLAGS_insecure);
-  options.channel.tls_root_certs_path = absl::GetFlag(FLAGS_cacert);
-  options.channel.tls_client_cert_path = absl::GetFlag(FLAGS_cert);
-  options.channel.tls_client_key_path = absl::GetFlag(FLAGS_key);
+  const bool tls = !absl::GetFlag(FLAGS_insecure);
+  options.channel.use_tls = tls;
+  options.channel.tls_root_certs_path = FlagOrEnv(FLAGS_cacert, "SECUREBERT_CA_FILE", tls);
+  options.channel.tls_client_cert_path = FlagOrEnv(FLAGS_cert, "SECUREBERT_CERT_FILE", tls);
+  options.channel.tls_client_key_path = FlagOrEnv(FLAGS_key, "SECUREBERT_KEY_FILE", tls);
   options.channel.tls_server_name_override = absl::GetFlag(FLAGS_cname);
+  options.channel.bearer_token = FlagOrEnv(FLAGS_token, "SECUREBERT_TOKEN", tls);
+  if (!tls) WarnUnusedEnvironment();
   options.channel.max_receive_message_bytes = absl::GetFlag(FLAGS_max_recv_message_bytes);
   options.deadline_ms = absl::GetFlag(FLAGS_deadline_ms);
   const ChannelOptions& channel = options.channel;
   if (!channel.use_tls &&
       !(channel.tls_root_certs_path.empty() && channel.tls_client_cert_path.empty() &&
-        channel.tls_client_key_path.empty() && channel.tls_server_name_override.empty())) {
+        channel.tls_client_key_path.empty() && channel.tls_server_name_override.empty() &&
+        channel.bearer_token.empty())) {
     return absl::InvalidArgumentError(
-        "--cacert, --cert, --key and --cname need TLS: add --insecure=false");
+        "--cacert, --cert, --key, --cname and --token need TLS: add --insecure=false");
   }
   if (options.deadline_ms < 0) {
     return absl::InvalidArgumentError("--deadline_ms must be >= 0");

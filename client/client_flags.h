@@ -1,8 +1,12 @@
 // Command-line flags shared by securebert-client and securebert-load, and
 // their mapping onto ClientOptions and RequestSettings:
 //
-//   --target, --deadline_ms, --insecure, --cacert, --cert, --key, --cname,
-//   --max_recv_message_bytes, --pooling, --normalize, --truncation, --top_k
+//   --target, --lb_policy, --deadline_ms, --insecure, --cacert, --cert, --key,
+//   --cname, --token, --max_recv_message_bytes, --pooling, --normalize,
+//   --truncation, --top_k
+// With TLS (--insecure=false), unset --cacert, --cert, --key and --token are
+// read from SECUREBERT_CA_FILE, SECUREBERT_CERT_FILE, SECUREBERT_KEY_FILE and
+// SECUREBERT_TOKEN, as the Go and Python clients do.
 //
 // Linking this library defines the flags; call the functions after
 // absl::ParseCommandLine. Reads global flag state; call from one thread.

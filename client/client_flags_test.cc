@@ -11,6 +11,7 @@
 #include "absl/flags/reflection.h"
 
 ABSL_DECLARE_FLAG(std::string, cacert);
+ABSL_DECLARE_FLAG(std::string, token);
 ABSL_DECLARE_FLAG(bool, insecure);
 ABSL_DECLARE_FLAG(std::string, pooling);
 ABSL_DECLARE_FLAG(uint32_t, top_k);
@@ -67,6 +68,37 @@ TEST_F(ClientFlagsTest, TlsFilesNeedTls) {
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_TRUE(options->channel.use_tls);
   EXPECT_EQ(options->channel.tls_root_certs_path, "/etc/ca.pem");
+}
+
+TEST_F(ClientFlagsTest, TlsSettingsComeFromTheEnvironmentWithTlsOnly) {
+  setenv("SECUREBERT_CA_FILE", "/env/ca.pem", 1);
+  setenv("SECUREBERT_CERT_FILE", "/env/client.pem", 1);
+  setenv("SECUREBERT_KEY_FILE", "/env/client.key", 1);
+  setenv("SECUREBERT_TOKEN", "env-token", 1);
+  // Plaintext reads none of them (and says so on stderr).
+  absl::StatusOr<ClientOptions> plain = ClientOptionsFromFlags();
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->channel.tls_root_certs_path.empty());
+  EXPECT_TRUE(plain->channel.bearer_token.empty());
+  absl::SetFlag(&FLAGS_insecure, false);
+  absl::StatusOr<ClientOptions> tls = ClientOptionsFromFlags();
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_EQ(tls->channel.tls_root_certs_path, "/env/ca.pem");
+  EXPECT_EQ(tls->channel.tls_client_cert_path, "/env/client.pem");
+  EXPECT_EQ(tls->channel.tls_client_key_path, "/env/client.key");
+  EXPECT_EQ(tls->channel.bearer_token, "env-token");
+  // A flag wins over its variable.
+  absl::SetFlag(&FLAGS_token, "flag-token");
+  EXPECT_EQ(ClientOptionsFromFlags()->channel.bearer_token, "flag-token");
+  for (const char* env :
+       {"SECUREBERT_CA_FILE", "SECUREBERT_CERT_FILE", "SECUREBERT_KEY_FILE", "SECUREBERT_TOKEN"}) {
+    unsetenv(env);
+  }
+}
+
+TEST_F(ClientFlagsTest, ATokenNeedsTls) {
+  absl::SetFlag(&FLAGS_token, "t0ken");
+  EXPECT_THAT(ClientOptionsFromFlags().status().message(), HasSubstr("--insecure=false"));
 }
 
 TEST_F(ClientFlagsTest, RequestSettingsAreValidated) {

@@ -38,6 +38,9 @@ struct ChannelOptions {
   std::string tls_client_key_path;
   // Name checked against the server certificate; empty: the target's host.
   std::string tls_server_name_override;
+  // Bearer token sent with every call as `authorization: Bearer <token>`
+  // (the server's --auth_tokens_file); empty: none. Needs TLS.
+  std::string bearer_token;
   // Largest response accepted, in bytes (gRPC's default is 4 MiB).
   int max_receive_message_bytes = kDefaultMaxReceiveMessageBytes;
   // >= 0: this channel gets its own TCP connection, distinct from channels

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -74,6 +75,16 @@ ABSL_FLAG(int64_t, shutdown_grace_s, 30,
 ABSL_FLAG(int64_t, shutdown_linger_ms, 2000,
           "After accepted work is done, a drain keeps answering UNAVAILABLE this long (within "
           "the grace) before closing, so clients and load balancers move on.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve gRPC over TLS only (with --tls_key). The metrics port "
+          "stays plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: also require a client certificate signed by them (mutual TLS).");
+ABSL_FLAG(std::string, auth_tokens_file, "",
+          "File of bearer tokens, one per line (# comments): every SecureBert RPC needs "
+          "'authorization: Bearer <token>' (health and reflection stay open). Re-read on SIGHUP. "
+          "Needs --tls_cert.");
 ABSL_FLAG(int32_t, tokenizer_threads, 0, "Tokenizer pool threads; 0: one per core.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error, critical or off.");
 ABSL_FLAG(std::string, log_format, "text", "text or json.");
@@ -143,6 +154,10 @@ ServerOptions OptionsFromFlags() {
   o.model_dir = absl::GetFlag(FLAGS_model_dir);
   o.listen = absl::GetFlag(FLAGS_listen);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  o.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  o.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  o.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
   o.max_connection_age_grace_ms = absl::GetFlag(FLAGS_max_connection_age_grace_ms);
@@ -179,25 +194,40 @@ extern "C" void OnSignal(int signal) {
   [[maybe_unused]] const ssize_t n = write(signal_pipe[1], &byte, 1);
 }
 
+// What SIGHUP does once the server runs (re-read the bearer tokens); set by
+// main, read by the watcher thread.
+absl::Mutex reload_mu;
+std::function<void()> on_reload ABSL_GUARDED_BY(reload_mu);
+
+// SIGTERM/SIGINT: the first starts a drain (`stop`), a second exits at once.
+// SIGHUP: on_reload.
 bool WatchSignals(absl::Notification* stop) {
   if (pipe(signal_pipe) != 0) return false;
   struct sigaction action = {};
   action.sa_handler = OnSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  if (sigaction(SIGTERM, &action, nullptr) != 0 || sigaction(SIGINT, &action, nullptr) != 0) {
-    return false;
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    if (sigaction(signal, &action, nullptr) != 0) return false;
   }
   std::thread([stop] {
-    unsigned char received = 0;
-    while (read(signal_pipe[0], &received, 1) != 1) {
+    bool draining = false;
+    for (;;) {
+      unsigned char received = 0;
+      if (read(signal_pipe[0], &received, 1) != 1) continue;
+      if (received == SIGHUP) {
+        absl::MutexLock lock(&reload_mu);
+        if (on_reload) on_reload();
+        continue;
+      }
+      if (draining) {
+        spdlog::warn("second signal {}: exiting now", received);
+        std::_Exit(kExitFailure);
+      }
+      spdlog::info("signal {}: draining (send again to exit at once)", received);
+      draining = true;
+      stop->Notify();
     }
-    spdlog::info("signal {}: draining (send again to exit at once)", received);
-    stop->Notify();
-    while (read(signal_pipe[0], &received, 1) != 1) {
-    }
-    spdlog::warn("second signal {}: exiting now", received);
-    std::_Exit(kExitFailure);
   }).detach();
   return true;
 }
@@ -253,7 +283,11 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", std::string(server.status().message()));
-    return kExitFailure;
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  {
+    absl::MutexLock lock(&reload_mu);
+    on_reload = [raw = server->get()] { raw->ReloadAuthTokens(); };
   }
   if (absl::Status s = (*server)->LoadAndServe(); !s.ok()) {
     spdlog::error("cannot serve: {}", s.ToString());
@@ -261,6 +295,10 @@ int main(int argc, char** argv) {
   }
   stop.WaitForNotification();
   (*server)->Drain();
+  {
+    absl::MutexLock lock(&reload_mu);
+    on_reload = nullptr;
+  }
   server->reset();
   spdlog::info("exit");
   return 0;

@@ -40,6 +40,7 @@ struct Server::State {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;  // used by the request path
   std::shared_ptr<model::TorchModel> model;         // weights the engine's instances share
   std::unique_ptr<RequestPath> request_path;        // CPU pool, engine, pipeline
+  std::unique_ptr<service::BearerTokens> tokens;    // checked by the service; null: none
   std::unique_ptr<SecureBertService> service;       // handlers; use the pipeline
   std::unique_ptr<grpc::Server> grpc_server;        // calls into the service
   std::unique_ptr<HttpEndpoint> http;               // reads metrics and `ready`
@@ -76,12 +77,27 @@ const ServerOptions& Server::options() const { return state_->options; }
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   auto state = std::make_unique<State>();
   state->options = options;
-  state->service = std::make_unique<SecureBertService>(options.service, &state->metrics);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+  if (!options.auth_tokens_file.empty()) {
+    if (options.tls.cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--auth_tokens_file needs --tls_cert and --tls_key: bearer tokens sent in plaintext "
+          "can be read by anyone on the path");
+    }
+    absl::StatusOr<std::unique_ptr<service::BearerTokens>> tokens =
+        service::BearerTokens::Load(options.auth_tokens_file);
+    if (!tokens.ok()) return tokens.status();
+    state->tokens = *std::move(tokens);
+  }
+  state->service =
+      std::make_unique<SecureBertService>(options.service, &state->metrics, state->tokens.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->port);
+  builder.AddListeningPort(options.listen, *credentials, &state->port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   if (options.max_connection_age_ms > 0) {
@@ -110,6 +126,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                options.metrics_listen.empty()
                    ? "disabled"
                    : absl::StrCat(options.metrics_listen, " port=", state->http->port()));
+  spdlog::info("security: {}, {}",
+               options.tls.cert_file.empty()        ? "plaintext gRPC"
+               : options.tls.client_ca_file.empty() ? "TLS"
+                                                    : "mutual TLS (client certificates required)",
+               state->tokens ? absl::StrCat("bearer tokens required (", state->tokens->size(),
+                                            " in force; health and reflection open)")
+                             : std::string("no bearer tokens"));
   return std::unique_ptr<Server>(new Server(std::move(state)));
 }
 
@@ -192,6 +215,21 @@ absl::Status Server::LoadAndServe() {
       "127.0.0.1:{} predict-mask \"Attackers used {} to steal credentials.\"",
       spec.model_id, s.port, s.port, std::string(s.tokenizer->mask_token()));
   return absl::OkStatus();
+}
+
+void Server::ReloadAuthTokens() {
+  if (!state_->tokens) {
+    spdlog::info("SIGHUP: no --auth_tokens_file to reload");
+    return;
+  }
+  absl::StatusOr<size_t> count = state_->tokens->Reload();
+  if (count.ok()) {
+    spdlog::info("auth: reloaded {}: {} token(s) in force", state_->options.auth_tokens_file,
+                 *count);
+  } else {
+    spdlog::error("auth: reload failed, keeping the {} token(s) in force: {}",
+                  state_->tokens->size(), std::string(count.status().message()));
+  }
 }
 
 void Server::Drain() {

@@ -2,8 +2,11 @@
 // composition root that wires the model, the tokenizer, the request path and
 // the gRPC and HTTP servers together.
 //
-//   Start        binds gRPC (health NOT_SERVING, reflection on) and HTTP
-//                (/metrics, /healthz, /readyz); RPCs answer UNAVAILABLE.
+//   Start        reads the TLS files and bearer tokens (INVALID_ARGUMENT, exit
+//                2, naming the file when one is wrong), binds gRPC (health
+//                NOT_SERVING, reflection on) and HTTP (/metrics, /healthz,
+//                /readyz; plaintext, on its own port); RPCs answer
+//                UNAVAILABLE.
 //   LoadAndServe loads the model and tokenizer, starts the request path (the
 //                engine's instances and the CPU pool), warms every batch
 //                shape, then flips health to SERVING and starts answering.
@@ -25,6 +28,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "app/tls_credentials.h"
 #include "batching/engine_options.h"
 #include "model/torch_model.h"
 #include "service/securebert_service.h"
@@ -35,6 +39,10 @@ struct ServerOptions {
   std::string model_dir;                        // exported model directory
   std::string listen = "0.0.0.0:50051";         // gRPC address
   std::string metrics_listen = "0.0.0.0:9090";  // HTTP address; empty disables
+  TlsOptions tls;                               // gRPC over TLS or mutual TLS; default plaintext
+  // Bearer tokens every SecureBert RPC must present (service/bearer_tokens.h);
+  // empty: none. Needs TLS: a token sent in plaintext is anyone's.
+  std::string auth_tokens_file;
   // gRPC send/receive limit per message; also the largest answer the server
   // builds (service::RequestLimits::max_response_bytes).
   int64_t max_message_bytes = 64 << 20;
@@ -67,6 +75,9 @@ class Server {
   // exits 2), other codes for a model or tokenizer that does not load.
   absl::Status LoadAndServe();
   void Drain();
+  // Re-reads --auth_tokens_file (SIGHUP); logs the outcome. A file that
+  // cannot be read or holds no token keeps the tokens in force.
+  void ReloadAuthTokens();
 
   int port() const;          // the bound gRPC port
   int metrics_port() const;  // the bound HTTP port, 0 when disabled

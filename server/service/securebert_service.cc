@@ -33,8 +33,9 @@ absl::StatusOr<ModelRequest> ParseAndMap(const grpc::ByteBuffer& bytes, Map map,
 
 }  // namespace
 
-SecureBertService::SecureBertService(const ServiceOptions& options, ServerMetrics* metrics)
-    : options_(options), metrics_(metrics) {}
+SecureBertService::SecureBertService(const ServiceOptions& options, ServerMetrics* metrics,
+                                     const BearerTokens* tokens)
+    : options_(options), metrics_(metrics), tokens_(tokens) {}
 
 void SecureBertService::SetReady(ServiceBackend backend) {
   absl::MutexLock lock(&mu_);
@@ -47,7 +48,16 @@ void SecureBertService::StartDrain() {
   state_ = State::kDraining;
 }
 
-absl::StatusOr<const ServiceBackend*> SecureBertService::Admit() const {
+absl::StatusOr<const ServiceBackend*> SecureBertService::Admit(
+    const grpc::CallbackServerContext& context) const {
+  if (tokens_ != nullptr) {
+    const auto& metadata = context.client_metadata();
+    const auto header = metadata.find("authorization");
+    const absl::string_view value =
+        header == metadata.end() ? absl::string_view()
+                                 : absl::string_view(header->second.data(), header->second.size());
+    if (absl::Status s = tokens_->Check(value); !s.ok()) return s;
+  }
   absl::ReaderMutexLock lock(&mu_);
   switch (state_) {
     case State::kLoading:
@@ -68,7 +78,7 @@ grpc::ServerUnaryReactor* SecureBertService::RunModelCall(grpc::CallbackServerCo
                                                           grpc::ByteBuffer* response, Map map,
                                                           Fill fill) {
   auto* call = new UnaryCall(context, rpc, metrics_);
-  absl::StatusOr<const ServiceBackend*> backend = Admit();
+  absl::StatusOr<const ServiceBackend*> backend = Admit(*context);
   absl::StatusOr<ModelRequest> mapped = backend.ok()
                                             ? ParseAndMap<Wire>(*request, map, options_.limits)
                                             : absl::StatusOr<ModelRequest>(backend.status());
@@ -109,7 +119,7 @@ grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContex
                                                       const grpc::ByteBuffer* request,
                                                       grpc::ByteBuffer* response) {
   auto* call = new UnaryCall(context, "Tokenize", metrics_);
-  absl::StatusOr<const ServiceBackend*> backend = Admit();
+  absl::StatusOr<const ServiceBackend*> backend = Admit(*context);
   wire::v1::TokenizeRequest wire;
   absl::Status status = backend.status();
   if (status.ok()) status = ParseRequest(*request, "TokenizeRequest", &wire);
@@ -140,7 +150,7 @@ grpc::ServerUnaryReactor* SecureBertService::GetModelInfo(grpc::CallbackServerCo
                                                           const v1::GetModelInfoRequest*,
                                                           v1::ModelInfo* response) {
   auto* call = new UnaryCall(context, "GetModelInfo", metrics_);
-  absl::StatusOr<const ServiceBackend*> backend = Admit();
+  absl::StatusOr<const ServiceBackend*> backend = Admit(*context);
   if (backend.ok()) *response = (*backend)->info;
   call->Reply(backend.status());
   return call;
@@ -148,7 +158,7 @@ grpc::ServerUnaryReactor* SecureBertService::GetModelInfo(grpc::CallbackServerCo
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SecureBertService::EmbedStream(
     grpc::CallbackServerContext* context) {
-  absl::StatusOr<const ServiceBackend*> backend = Admit();
+  absl::StatusOr<const ServiceBackend*> backend = Admit(*context);
   return new EmbedStreamCall(context, backend.ok() ? (*backend)->pipeline : nullptr,
                              backend.status(), options_.limits, options_.max_stream_in_flight,
                              metrics_);

@@ -9,6 +9,11 @@
 // (wire_codec.h), so invalid UTF-8 in a text is answered INVALID_ARGUMENT
 // naming the input. GetModelInfo carries no text and stays typed.
 //
+// With bearer tokens (--auth_tokens_file), every SecureBert RPC must carry
+// `authorization: Bearer <token>` for a token in the set, else it is answered
+// UNAUTHENTICATED before anything else; grpc.health.v1 and reflection are
+// other services and stay open for probes.
+//
 // Life cycle: constructed before the model loads (RPCs answer UNAVAILABLE
 // "model is loading"), SetReady once the engine is warm, StartDrain on
 // shutdown (new RPCs answer UNAVAILABLE "server is draining"; accepted ones
@@ -26,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "securebert/v1/securebert.grpc.pb.h"
+#include "service/bearer_tokens.h"
 #include "service/metrics.h"
 #include "service/model_pipeline.h"
 #include "service/request_limits.h"
@@ -52,7 +58,10 @@ using SecureBertBase =
 
 class SecureBertService final : public SecureBertBase {
  public:
-  SecureBertService(const ServiceOptions& options, ServerMetrics* metrics);
+  // `tokens` (not owned, may be null: no authentication) outlives the
+  // service.
+  SecureBertService(const ServiceOptions& options, ServerMetrics* metrics,
+                    const BearerTokens* tokens = nullptr);
 
   void SetReady(ServiceBackend backend);
   void StartDrain();
@@ -75,8 +84,9 @@ class SecureBertService final : public SecureBertBase {
  private:
   enum class State { kLoading, kServing, kDraining };
 
-  // The backend while serving, else UNAVAILABLE saying why.
-  absl::StatusOr<const ServiceBackend*> Admit() const;
+  // The backend when the call may run: UNAUTHENTICATED without a valid token
+  // (when tokens are required), else UNAVAILABLE while loading or draining.
+  absl::StatusOr<const ServiceBackend*> Admit(const grpc::CallbackServerContext& context) const;
 
   // The steps every model-bound unary RPC shares: admit, parse the request
   // as `Wire`, map it with `map`, give it the call's deadline and cancel
@@ -89,7 +99,8 @@ class SecureBertService final : public SecureBertBase {
 
   // Constant after construction.
   const ServiceOptions options_;
-  ServerMetrics* const metrics_;  // not owned
+  ServerMetrics* const metrics_;      // not owned
+  const BearerTokens* const tokens_;  // not owned; null: no authentication
 
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kLoading;

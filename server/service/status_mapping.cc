@@ -20,6 +20,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
     case absl::StatusCode::kCancelled:
       return {grpc::StatusCode::CANCELLED, message};
+    case absl::StatusCode::kUnauthenticated:
+      return {grpc::StatusCode::UNAUTHENTICATED, message};
     case absl::StatusCode::kUnimplemented:
       return {grpc::StatusCode::UNIMPLEMENTED, message};
     default:
