@@ -55,9 +55,8 @@ absl::Status CheckPair(const TlsOptions& options, const std::string& cert_pem,
     status = absl::InvalidArgumentError(absl::StrCat(
         "--tls_key ", options.key_file, ": no private key in it (or it is encrypted)"));
   } else if (X509_check_private_key(cert, key) != 1) {
-    status = absl::InvalidArgumentError(absl::StrCat("--tls_key ", options.key_file,
-                                                     " does not match --tls_cert ",
-                                                     options.cert_file));
+    status = absl::InvalidArgumentError(absl::StrCat(
+        "--tls_key ", options.key_file, " does not match --tls_cert ", options.cert_file));
   }
   X509_free(cert);
   EVP_PKEY_free(key);

@@ -39,10 +39,29 @@ void BatchWorker::Run() {
   while (deps_.queue->NextBatch(&batch)) {
     // Borrow idle instances' cores only when no other work waits for them.
     const int32_t slots = deps_.cores->Acquire(batch.left_waiting == 0);
-    Ran ran = RunForward(batch, slots);
+    std::vector<std::pair<Batch, Ran>> runs;
+    RunSplittingOnOom(std::move(batch), slots, &runs);
     deps_.cores->Release(slots);
-    Finish(batch, std::move(ran));
+    for (auto& [part, ran] : runs) Finish(part, std::move(ran));
   }
+}
+
+void BatchWorker::RunSplittingOnOom(Batch batch, int32_t core_slots,
+                                    std::vector<std::pair<Batch, Ran>>* runs) {
+  Ran ran = RunForward(batch, core_slots);
+  const bool oom = ran.output.status().code() == absl::StatusCode::kResourceExhausted;
+  if (!oom || batch.entries.size() < 2) {
+    runs->emplace_back(std::move(batch), std::move(ran));
+    return;
+  }
+  // Out of device memory: the failed forward is reported, and each half of
+  // the batch (rows are longest first) is tried on its own, down to one row.
+  Report(ran.stats);
+  const auto middle = batch.entries.begin() + static_cast<std::ptrdiff_t>(batch.entries.size() / 2);
+  Batch first{{batch.entries.begin(), middle}, batch.started, batch.left_waiting};
+  Batch second{{middle, batch.entries.end()}, batch.started, batch.left_waiting};
+  RunSplittingOnOom(std::move(first), core_slots, runs);
+  RunSplittingOnOom(std::move(second), core_slots, runs);
 }
 
 absl::Status BatchWorker::RunWarmup() {
@@ -91,7 +110,10 @@ BatchWorker::Ran BatchWorker::RunForward(const Batch& batch, int32_t core_slots)
         std::max(stats.max_queue_us, absl::ToInt64Microseconds(batch.started - entry.enqueued));
   }
   stats.compute_us = absl::ToInt64Microseconds(deps_.clock->Now() - begin);
-  stats.code = ran.output.ok() ? absl::StatusCode::kOk : absl::StatusCode::kInternal;
+  stats.code = ran.output.status().code() == absl::StatusCode::kResourceExhausted
+                   ? absl::StatusCode::kResourceExhausted
+               : ran.output.ok() ? absl::StatusCode::kOk
+                                 : absl::StatusCode::kInternal;
   return ran;
 }
 
@@ -100,6 +122,13 @@ void BatchWorker::Finish(const Batch& batch, Ran ran) {
   // has seen every batch.
   Report(ran.stats);
   if (!ran.output.ok()) {
+    if (ran.stats.code == absl::StatusCode::kResourceExhausted) {
+      // Even this one row does not fit the device's memory.
+      FailAll(batch, absl::ResourceExhaustedError(absl::StrCat(
+                         "out of memory on instance ", instance_, " for an input of ",
+                         ran.stats.seq_len, " tokens: ", ran.output.status().message())));
+      return;
+    }
     FailAll(batch, absl::InternalError(absl::StrCat("model forward failed on instance ", instance_,
                                                     ": ", ran.output.status().message())));
     return;

@@ -8,9 +8,11 @@
 // slots too), build the padded input, run Forward, give the slots back, and
 // only then deliver each row's output to its PendingRequest (or fail every
 // request in the batch with INTERNAL if the model failed; the worker keeps
-// serving). The cores are held for the forward alone: delivery runs the
-// requests' DoneCallbacks, and another instance's forward must not wait for
-// them.
+// serving). A forward that runs out of memory (RESOURCE_EXHAUSTED from the
+// model: CUDA OOM) is split in halves and retried before anything fails;
+// a single row that still does not fit fails RESOURCE_EXHAUSTED. The cores are held for the forward
+// alone: delivery runs the requests' DoneCallbacks, and another instance's forward must not wait
+// for them.
 //
 // Thread safety: the constructor starts the thread and the destructor joins
 // it; the queue must have been stopped (BatchQueue::Stop) before the
@@ -71,6 +73,10 @@ class BatchWorker {
   absl::Status RunWarmup();
   // Runs `batch` on `core_slots` instances' cores (see CoreLedger).
   Ran RunForward(const Batch& batch, int32_t core_slots);
+  // RunForward, and on out-of-memory (RESOURCE_EXHAUSTED from the model,
+  // e.g. CUDA OOM) each half of the batch again, down to single rows; every
+  // part that ran lands in `runs`.
+  void RunSplittingOnOom(Batch batch, int32_t core_slots, std::vector<std::pair<Batch, Ran>>* runs);
   // Reports the batch and answers its requests.
   void Finish(const Batch& batch, Ran ran);
   // Forward that turns a Model breaking its no-exception contract into a

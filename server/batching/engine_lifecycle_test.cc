@@ -137,6 +137,46 @@ TEST_F(EngineLifecycleTest, ModelFailureAnswersInternalAndTheWorkerKeepsServing)
   EXPECT_EQ(observer_.dropped(absl::StatusCode::kInternal), 2);
 }
 
+TEST_F(EngineLifecycleTest, OutOfMemorySplitsTheBatchAndRetriesBeforeFailing) {
+  // Forwards over 20 padded tokens run out of memory (an injected CUDA OOM).
+  Engine& engine = Start(Options(), Instances{1, -1, /*oom_above_padded_tokens=*/20}, &clock_);
+  Reply& blocker = NewReply();
+  HoldWorker(&blocker);
+  std::vector<Request> requests;
+  std::vector<Reply*> replies = NewReplies(5);
+  for (int32_t i = 0; i < 5; ++i) {
+    requests.push_back(EmbedRequest({Sequence(10, 10 + i)}, Pooling::kMean));
+    ASSERT_TRUE(engine.Submit(requests.back(), replies[i]->Callback()).ok());
+  }
+  gate_.Open();
+  // The five rows ran as one batch (50 tokens: out of memory), then halves
+  // of it, down to parts of at most two rows, and every answer is right.
+  for (int32_t i = 0; i < 5; ++i) {
+    auto response = replies[i]->Await();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_TRUE(testing::MatchesFake(requests[i], *response, kHidden, kVocab));
+  }
+  ASSERT_TRUE(engine.AwaitIdle(absl::InfiniteDuration()));
+  std::vector<int32_t> rows;
+  for (const SeenBatch& batch : Batches()) rows.push_back(batch.rows);
+  EXPECT_EQ(rows, (std::vector<int32_t>{5, 2, 3, 1, 2}));
+  int failed = 0;
+  for (const BatchStats& stats : observer_.batches()) {
+    failed += stats.code == absl::StatusCode::kResourceExhausted ? 1 : 0;
+  }
+  EXPECT_EQ(failed, 2);  // the 5-row and the 3-row attempts
+  // A single input that does not fit fails RESOURCE_EXHAUSTED, not INTERNAL;
+  // the worker keeps serving.
+  Reply& too_long = NewReply();
+  ASSERT_TRUE(SubmitCls(30, 7, &too_long).ok());
+  const absl::Status status = too_long.Await().status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(status.message().find("out of memory"), std::string::npos) << status;
+  Reply& after = NewReply();
+  ASSERT_TRUE(SubmitCls(5, 8, &after).ok());
+  EXPECT_TRUE(after.Await().ok());
+}
+
 TEST_F(EngineLifecycleTest, DrainRefusesNewWorkAndFinishesQueuedWork) {
   Engine& engine = Start(Options());
   Reply& blocker = NewReply();

@@ -91,7 +91,8 @@ class Model {
 
   // Runs the encoder on `input`, pools what each row asks for
   // (input.row_outputs) and runs the LM head on `input.lm_rows`. Errors are
-  // statuses with context; no exception escapes.
+  // statuses with context; no exception escapes. RESOURCE_EXHAUSTED means
+  // out of device memory: the engine retries the batch in smaller parts.
   virtual absl::StatusOr<ModelOutput> Forward(const ModelInput& input) = 0;
 };
 

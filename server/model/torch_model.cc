@@ -408,6 +408,10 @@ absl::StatusOr<batching::ModelOutput> TorchModel::Forward(const batching::ModelI
       out.topk_scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
       out.topk_ids.assign(top.data_ptr<int32_t>(), top.data_ptr<int32_t>() + top.numel());
     }
+  } catch (const c10::OutOfMemoryError& e) {
+    // The engine splits the batch and retries its halves (batching/batch_worker.h).
+    return absl::ResourceExhaustedError(
+        absl::StrCat("out of device memory on a ", rows, "x", cols, " batch: ", What(e)));
   } catch (const c10::Error& e) {
     return absl::InternalError(
         absl::StrCat("model forward failed on a ", rows, "x", cols, " batch: ", What(e)));

@@ -18,6 +18,7 @@ std::vector<std::unique_ptr<Model>> EngineFixture::Models(const Instances& insta
     fake.hidden_size = kHidden;
     fake.vocab_size = kVocab;
     fake.poison_id = instances.poison_id;
+    fake.oom_above_padded_tokens = instances.oom_above_padded_tokens;
     fake.log = &log_;
     fake.gate = &gate_;
     models.push_back(std::make_unique<FakeModel>(fake));

@@ -30,8 +30,9 @@ class EngineFixture : public ::testing::Test {
   static EngineOptions Options();
 
   struct Instances {
-    int32_t count = 1;       // model instances
-    int32_t poison_id = -1;  // FakeModelOptions::poison_id
+    int32_t count = 1;                     // model instances
+    int32_t poison_id = -1;                // FakeModelOptions::poison_id
+    int64_t oom_above_padded_tokens = -1;  // FakeModelOptions::oom_above_padded_tokens
   };
 
   std::vector<std::unique_ptr<Model>> Models(const Instances& instances);

@@ -129,6 +129,10 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
     if (options_.log != nullptr) options_.log->LeaveSlots(input.core_slots);
   };
   if (options_.gate != nullptr) options_.gate->Pass();
+  if (options_.oom_above_padded_tokens >= 0 &&
+      int64_t{input.batch_size} * input.seq_len > options_.oom_above_padded_tokens) {
+    return absl::ResourceExhaustedError("CUDA out of memory (injected)");
+  }
   const int32_t width = spec_.hidden_size;
   ModelOutput output;
   output.embeddings.resize(input.batch_size);

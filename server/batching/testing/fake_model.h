@@ -82,8 +82,11 @@ struct FakeModelOptions {
   int32_t vocab_size = 1000;       // ModelSpec::vocab_size
   int32_t max_input_tokens = 512;  // ModelSpec::max_input_tokens
   int32_t poison_id = -1;          // a forward holding this id fails
-  BatchLog* log = nullptr;         // where forwards are recorded; may be null
-  ForwardGate* gate = nullptr;     // holds forwards; may be null
+  // A forward of more padded tokens (rows x seq_len) fails RESOURCE_EXHAUSTED,
+  // as a CUDA out-of-memory does; -1: never.
+  int64_t oom_above_padded_tokens = -1;
+  BatchLog* log = nullptr;      // where forwards are recorded; may be null
+  ForwardGate* gate = nullptr;  // holds forwards; may be null
 };
 
 class FakeModel final : public Model {
