@@ -27,6 +27,14 @@ using service::ServerMetrics;
 namespace {
 constexpr char kServiceName[] = "securebert.v1.SecureBert";
 
+// A model directory that does not load is a failure to serve (exit 1), not a
+// bad flag (exit 2, INVALID_ARGUMENT), whatever code the loader gave it; the
+// message is kept.
+absl::Status AsLoadFailure(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return status;
+  return absl::FailedPreconditionError(status.message());
+}
+
 // The cores this process may use (its affinity and any cgroup CPU limit).
 int32_t Cores() { return AvailableCores(); }
 }  // namespace
@@ -140,13 +148,14 @@ absl::Status Server::LoadAndServe() {
   State& s = *state_;
   ServerOptions& o = s.options;
   const absl::Time load_start = absl::Now();
+  if (absl::Status s = model::ValidateTorchModelOptions(o.model); !s.ok()) return s;
   absl::StatusOr<std::shared_ptr<model::TorchModel>> model =
       model::TorchModel::Load(o.model_dir, o.model);
-  if (!model.ok()) return model.status();
+  if (!model.ok()) return AsLoadFailure(model.status());
   s.model = *std::move(model);
   absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> tok =
       tokenizer::Tokenizer::FromModelDir(o.model_dir);
-  if (!tok.ok()) return tok.status();
+  if (!tok.ok()) return AsLoadFailure(tok.status());
   s.tokenizer = *std::move(tok);
   const batching::ModelSpec& spec = s.model->spec();
   const model::ModelManifest& manifest = s.model->manifest();
@@ -235,13 +244,16 @@ void Server::ReloadAuthTokens() {
 void Server::Drain() {
   State& s = *state_;
   const absl::Time deadline = absl::Now() + absl::Seconds(s.options.shutdown_grace_s);
-  spdlog::info("draining: health NOT_SERVING, refusing new RPCs, grace {}s",
-               s.options.shutdown_grace_s);
   s.ready = false;
   auto* health = s.grpc_server->GetHealthCheckService();
   health->SetServingStatus(false);
   health->SetServingStatus(kServiceName, false);
   s.service->StartDrain();
+  if (s.request_path) s.request_path->StopAccepting();
+  // Logged once it is true: from here every new RPC and stream message is
+  // refused (the end-to-end tests wait for this line).
+  spdlog::info("draining: health NOT_SERVING, refusing new RPCs, grace {}s",
+               s.options.shutdown_grace_s);
   // Accepted requests finish their tokenization, run, and are answered;
   // stream messages arriving from now on are refused.
   if (s.request_path && !s.request_path->Drain(deadline)) {

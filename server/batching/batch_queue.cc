@@ -57,6 +57,7 @@ absl::Status BatchQueue::Admit(Request request, DoneCallback done) {
     }
     waiting_sequences_ += static_cast<int64_t>(seqs.size());
     ++outstanding_requests_;
+    ++unanswered_;
     outstanding_tokens_ += num_tokens;
     ++admissions_;
     requests = outstanding_requests_;
@@ -159,6 +160,11 @@ void BatchQueue::Release(int64_t num_tokens) {
   ReportDepth(requests, sequences);
 }
 
+void BatchQueue::Answered() {
+  absl::MutexLock lock(&mu_);
+  --unanswered_;
+}
+
 void BatchQueue::StartDrain() {
   absl::MutexLock lock(&mu_);
   if (state_ == State::kServing) state_ = State::kDraining;
@@ -194,7 +200,7 @@ std::vector<std::shared_ptr<PendingRequest>> BatchQueue::TakeAll() {
 
 bool BatchQueue::HasWorkOrStopped() const { return state_ == State::kStopped || !waiting_.empty(); }
 
-bool BatchQueue::Idle() const { return outstanding_requests_ == 0; }
+bool BatchQueue::Idle() const { return unanswered_ == 0; }
 
 void BatchQueue::ReportDepth(int64_t requests, int64_t sequences) const {
   if (observer_ != nullptr) observer_->OnQueueDepth(requests, sequences);

@@ -5,7 +5,7 @@
 // asks the BatchPlanner what to cut. A request is admitted whole or refused at
 // once (RESOURCE_EXHAUSTED past max_concurrent_requests or max_queue_tokens,
 // UNAVAILABLE while draining or stopped); an admitted request holds its slot
-// until Release() is called for it after it has been answered. Entries whose
+// until Release() is called for it as it is answered. Entries whose
 // request was cancelled, has expired or was already answered are dropped in
 // NextBatch() before planning, so they never take batch space; their
 // requests are answered there, on the worker's thread.
@@ -52,15 +52,20 @@ class BatchQueue {
   bool NextBatch(Batch* batch) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Frees the admission slot of a request of `num_tokens` tokens. Called
-  // exactly once per admitted request, after its DoneCallback returned.
+  // exactly once per admitted request, just before its DoneCallback runs (so
+  // that the caller's next request finds the slot free).
   void Release(int64_t num_tokens) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Called exactly once per admitted request, after its DoneCallback
+  // returned: what AwaitIdle waits for.
+  void Answered() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Admit() refuses from now on (UNAVAILABLE); waiting work still runs and
   // workers no longer wait for fuller batches.
   void StartDrain() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // True once every admitted request has been released; false if `timeout`
-  // (on the queue's clock) passes first.
+  // True once every admitted request has been answered (Answered()); false
+  // if `timeout` (on the queue's clock) passes first.
   bool AwaitIdle(absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Admit() refuses and NextBatch() returns false from now on; entries still
@@ -101,9 +106,10 @@ class BatchQueue {
   int64_t waiting_sequences_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t outstanding_requests_ ABSL_GUARDED_BY(mu_) = 0;  // admitted, unreleased
   int64_t outstanding_tokens_ ABSL_GUARDED_BY(mu_) = 0;    // their tokens
-  uint64_t next_arrival_ ABSL_GUARDED_BY(mu_) = 0;         // next entry's arrival
-  uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;           // Admit() successes
-  int64_t cut_tokens_ ABSL_GUARDED_BY(mu_) = 0;            // padded tokens of batches cut
+  int64_t unanswered_ ABSL_GUARDED_BY(mu_) = 0;     // admitted, DoneCallback not yet returned
+  uint64_t next_arrival_ ABSL_GUARDED_BY(mu_) = 0;  // next entry's arrival
+  uint64_t admissions_ ABSL_GUARDED_BY(mu_) = 0;    // Admit() successes
+  int64_t cut_tokens_ ABSL_GUARDED_BY(mu_) = 0;     // padded tokens of batches cut
 };
 
 }  // namespace securebert::batching

@@ -27,7 +27,7 @@ class BatchQueueTest : public ::testing::Test {
   }
 
   // Admits a one-input request of `length` tokens; its reply releases its
-  // slot like the engine does.
+  // slot before answering and then counts as answered, like the engine does.
   absl::Status Admit(int32_t length, Request request = {}) {
     if (request.sequences.empty()) {
       request = EmbedRequest({Sequence(length, 1)}, Pooling::kCls);
@@ -35,8 +35,9 @@ class BatchQueueTest : public ::testing::Test {
     Reply* reply = &replies_.emplace_back();
     const int64_t tokens = length;
     return queue_->Admit(std::move(request), [this, reply, tokens](absl::StatusOr<Response> r) {
-      reply->Callback()(std::move(r));
       queue_->Release(tokens);
+      reply->Callback()(std::move(r));
+      queue_->Answered();
     });
   }
 

@@ -87,11 +87,14 @@ absl::Status Engine::Submit(Request request, DoneCallback done) {
 DoneCallback Engine::WrapDone(DoneCallback done, int64_t num_tokens) {
   return [this, num_tokens, done = std::move(done)](absl::StatusOr<Response> result) mutable {
     const absl::StatusCode code = result.status().code();
-    done(std::move(result));
     if (code != absl::StatusCode::kOk && observer_ != nullptr) {
       observer_->OnDropped(code);
     }
+    // The slot is free before the answer goes out: a closed-loop client
+    // whose next call follows its answer must find it free.
     queue_.Release(num_tokens);
+    done(std::move(result));
+    queue_.Answered();
   };
 }
 

@@ -58,6 +58,9 @@ class RequestPath {
   // drains, the answers are built. True if everything finished in time;
   // otherwise Stop() answers the rest UNAVAILABLE and it returns false.
   bool Drain(absl::Time deadline);
+  // The first step of Drain on its own: from its return, new work is
+  // refused UNAVAILABLE. Idempotent.
+  void StopAccepting() { pool_.StopAccepting(); }
 
   // Answers every queued task UNAVAILABLE and joins the pool, then destroys
   // the engine, which answers what it still holds. Idempotent.
