@@ -27,7 +27,10 @@ EmbedStreamCall::EmbedStreamCall(grpc::CallbackServerContext* context, ModelPipe
     end_status_ = admission;
     if (admission.ok()) read_pending_ = true;
     actions = Step();
-    if (admission.ok()) actions.read = true;
+    if (admission.ok()) {
+      actions.read = true;
+      ++issuing_;
+    }
   }
   Run(std::move(actions));
 }
@@ -122,6 +125,11 @@ void EmbedStreamCall::OnDone() {
 
 EmbedStreamCall::Actions EmbedStreamCall::Step() {
   Actions a;
+  // Operations decided but not yet started (on a thread between its Step and
+  // its Run) keep the reactor alive, and Finish waits for them: gRPC may
+  // complete the call and run OnDone as soon as Finish starts, and nothing may
+  // start an operation, or touch the reactor, after that.
+  if (issuing_ > 0) return a;
   if (done_) {
     a.destroy = in_pipeline_ == 0;
     return a;
@@ -137,36 +145,52 @@ EmbedStreamCall::Actions EmbedStreamCall::Step() {
       --unwritten_;
       write_pending_ = true;
       a.write = &writing_;
+      ++issuing_;
     } else if (it != ready_.end() && end_status_.ok()) {
       end_status_ = it->second.status();
     }
   }
   const bool idle = !write_pending_ && !read_pending_;
-  if (!end_status_.ok() && !write_pending_) {
+  if (a.write != nullptr) {
+    // The write starts first; the stream's next step is decided after it.
+  } else if (!end_status_.ok() && !write_pending_) {
     // A pending read completes (with ok=false) once the call finishes.
     finished_ = true;
     a.finish = true;
     a.finish_status = ToGrpcStatus(end_status_);
+    ++issuing_;
     metrics_->RpcFinished("EmbedStream", a.finish_status.error_code(), absl::Now() - start_);
   } else if (reads_done_ && unwritten_ == 0 && idle) {
     finished_ = true;
     a.finish = true;
+    ++issuing_;
     metrics_->RpcFinished("EmbedStream", grpc::StatusCode::OK, absl::Now() - start_);
   } else if (!reads_done_ && !read_pending_ && end_status_.ok() && unwritten_ < max_in_flight_) {
     read_pending_ = true;
     a.read = true;
+    ++issuing_;
   }
   return a;
 }
 
 void EmbedStreamCall::Run(Actions actions) {
-  if (actions.destroy) {
-    delete this;
-    return;
+  for (;;) {
+    if (actions.destroy) {
+      delete this;
+      return;
+    }
+    const int32_t started =
+        (actions.write != nullptr ? 1 : 0) + (actions.read ? 1 : 0) + (actions.finish ? 1 : 0);
+    if (started == 0) return;
+    if (actions.write != nullptr) StartWrite(actions.write);
+    if (actions.read) StartRead(&incoming_);
+    if (actions.finish) Finish(actions.finish_status);
+    // Started: what was held back meanwhile (a Finish, OnDone's delete) can
+    // be decided now.
+    absl::MutexLock lock(&mu_);
+    issuing_ -= started;
+    actions = Step();
   }
-  if (actions.write != nullptr) StartWrite(actions.write);
-  if (actions.read) StartRead(&incoming_);
-  if (actions.finish) Finish(actions.finish_status);
 }
 
 }  // namespace securebert::service

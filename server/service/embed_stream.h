@@ -9,8 +9,10 @@
 // status once every earlier response has been written.
 //
 // Ownership: gRPC owns the reactor; it deletes itself once gRPC has called
-// OnDone and every pipeline callback it is owed has come back (so a late
-// callback never touches freed memory). Thread safety: reactions run on gRPC
+// OnDone, every pipeline callback it is owed has come back, and every
+// operation it decided has been started (so neither a late callback nor a
+// thread about to start a read touches freed memory, and no operation starts
+// after Finish). Thread safety: reactions run on gRPC
 // threads and pipeline callbacks on pool/engine threads; all state is
 // guarded by mu_, and gRPC operations are started after mu_ is released.
 #ifndef SECUREBERT_SERVER_SERVICE_EMBED_STREAM_H_
@@ -90,6 +92,9 @@ class EmbedStreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, g
   bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish has been decided
   absl::Status end_status_ ABSL_GUARDED_BY(mu_);   // first error; ends the stream
   bool done_ ABSL_GUARDED_BY(mu_) = false;         // gRPC called OnDone
+  // Operations (read, write, Finish) decided by a Step whose thread has not
+  // started them yet: no Finish is decided and nothing is deleted meanwhile.
+  int32_t issuing_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace securebert::service
