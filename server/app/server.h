@@ -71,8 +71,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // INVALID_ARGUMENT for settings the loaded model cannot serve (the server
-  // exits 2), other codes for a model or tokenizer that does not load.
+  // INVALID_ARGUMENT for settings the loaded model cannot serve, or that no
+  // model can (an unknown device: the server exits 2); other codes for a
+  // model or tokenizer that does not load (exit 1).
   absl::Status LoadAndServe();
   void Drain();
   // Re-reads --auth_tokens_file (SIGHUP); logs the outcome. A file that

@@ -68,11 +68,13 @@ absl::Status ValidateRequest(const Request& request, const ModelSpec& spec,
 }
 
 absl::Status RequestLiveness(const Request& request, absl::Time now) {
-  if (request.cancelled != nullptr && request.cancelled->load(std::memory_order_acquire)) {
-    return absl::CancelledError("the client cancelled the call before it ran");
-  }
+  // The deadline first: gRPC also cancels a call whose deadline passed, and
+  // such a drop is a DEADLINE_EXCEEDED, not a client's cancel.
   if (now >= request.deadline) {
     return absl::DeadlineExceededError("the call's deadline passed before its work ran");
+  }
+  if (request.cancelled != nullptr && request.cancelled->load(std::memory_order_acquire)) {
+    return absl::CancelledError("the client cancelled the call before it ran");
   }
   return absl::OkStatus();
 }

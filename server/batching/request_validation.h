@@ -26,8 +26,9 @@ namespace securebert::batching {
 absl::Status ValidateRequest(const Request& request, const ModelSpec& spec,
                              int32_t max_input_tokens);
 
-// OK while `request` should still run at `now`: CANCELLED once its cancel
-// flag is set, DEADLINE_EXCEEDED once `now` reaches its deadline.
+// OK while `request` should still run at `now`: DEADLINE_EXCEEDED once `now`
+// reaches its deadline (checked first: gRPC cancels expired calls too),
+// CANCELLED once its cancel flag is set.
 absl::Status RequestLiveness(const Request& request, absl::Time now);
 
 // Tokens of all of `request`'s inputs.

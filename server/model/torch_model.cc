@@ -307,6 +307,24 @@ void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidd
 
 }  // namespace
 
+absl::Status ValidateTorchModelOptions(const TorchModelOptions& options) {
+  if (options.device != "cpu" && options.device != "cuda" &&
+      options.device.rfind("cuda:", 0) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown device \"", options.device, "\"; use cpu, cuda or cuda:N"));
+  }
+  const bool cuda = options.device != "cpu";
+  if (options.dtype != "float32" && options.dtype != "float16" && options.dtype != "bfloat16") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown dtype \"", options.dtype, "\"; use float32, float16 or bfloat16"));
+  }
+  if (options.dtype != "float32" && !cuda) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dtype ", options.dtype, " needs a CUDA device; use float32 on cpu"));
+  }
+  return absl::OkStatus();
+}
+
 std::string DescribeTorchRuntime() {
   std::vector<std::string> libraries;
   if (at::hasMKL()) libraries.push_back("MKL");

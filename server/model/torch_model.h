@@ -74,6 +74,11 @@ class TorchModel : public std::enable_shared_from_this<TorchModel> {
   const std::unique_ptr<Modules> modules_;
 };
 
+// INVALID_ARGUMENT for options no model can run with: an unknown device or
+// dtype, or a half-precision dtype on the CPU. (Whether the device exists is
+// Load's to say.)
+absl::Status ValidateTorchModelOptions(const TorchModelOptions& options);
+
 // Sets the calling thread's LibTorch intra-op thread count (OpenMP and BLAS
 // follow it). Used by engine workers and benchmarks.
 void SetThreadIntraOpThreads(int32_t threads);

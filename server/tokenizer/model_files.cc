@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,8 +36,12 @@ absl::Status ParseMergeLine(absl::string_view line, size_t number, const std::st
                             ModelFiles* files) {
   std::vector<std::string> parts = absl::StrSplit(line, ' ');
   if (parts.size() != 2) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": merge ", number, " (\"", line,
-                                                   "\") is not two symbols separated by a space"));
+    // The line quoted short and escaped: it may be the whole (corrupt) file.
+    constexpr size_t kQuoted = 60;
+    const absl::string_view quoted = line.substr(0, kQuoted);
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": merge ", number, " (\"", absl::CHexEscape(quoted),
+        line.size() > kQuoted ? "..." : "", "\") is not two symbols separated by a space"));
   }
   files->merges.emplace_back(std::move(parts[0]), std::move(parts[1]));
   return absl::OkStatus();
