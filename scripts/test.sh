@@ -10,7 +10,8 @@
 #   3. ASan+UBSan with clang and -Wthread-safety (build-asan/): the unit,
 #      integration and end-to-end suites against a sanitized server;
 #   4. ThreadSanitizer (build-tsan/): the concurrent core (tokenizer, batching);
-#   5. the libFuzzer targets under ASan+UBSan for a bounded time each.
+#   5. the libFuzzer targets (tokenizer, request handling, model-directory
+#      loading; built by the asan preset) for a bounded time each.
 # Why which suite runs where: README.md, "Testing".
 #
 #   scripts/test.sh            everything
@@ -18,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 start=$(date +%s)
 stamp() { echo "== [$(( $(date +%s) - start )) s] $*"; }
 
@@ -61,10 +62,8 @@ cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$JOBS"
 tsan=$(run_ctest tsan)
 
-stamp "libFuzzer targets under ASan+UBSan for ${FUZZ_SECONDS}s each (build-fuzz/)"
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "$JOBS" --target securebert_tokenizer_fuzz
-server/tokenizer/fuzz/run_fuzz.sh build-fuzz "$FUZZ_SECONDS"
+stamp "libFuzzer targets under ASan+UBSan for ${FUZZ_SECONDS}s each (build-asan/)"
+tests/fuzz/run_fuzzers.sh build-asan "$FUZZ_SECONDS"
 
 stamp "done: release ${release}, Debian LibTorch ${debian}, ASan ${asan}, TSan ${tsan} tests; fuzzers ${FUZZ_SECONDS}s each clean"
 echo "$((release + debian + asan + tsan)) passed, 0 failed"

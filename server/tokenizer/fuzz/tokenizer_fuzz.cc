@@ -1,7 +1,7 @@
 // libFuzzer target for the tokenizer: arbitrary bytes must never crash
 // Encode or Decode (ASan + UBSan in CI), and for valid UTF-8 without added
 // tokens decode(encode(text)) must give the text back, since byte-level BPE
-// loses nothing. Run with server/tokenizer/run_fuzz.sh BUILD_DIR SECONDS.
+// loses nothing. Run with tests/fuzz/run_fuzzers.sh BUILD_DIR SECONDS.
 //
 // The vocabulary is tests/data/tokenizer/ (roberta-base); set
 // SECUREBERT_TOKENIZER_DIR to fuzz another model directory.
