@@ -18,34 +18,41 @@ class BenchConfig:
     """The knobs of one run; full() and quick() are the two presets."""
 
     mode: str                       # "full" or "quick"
-    model: str                      # random-init shape to export if missing: "base" or "tiny"
+    model: str                      # shape of the seeded transformers checkpoint: "base" or "tiny"
     concurrencies: List[int]        # server load levels, closed loop
     duration_s: float               # measured seconds per load level
     warmup_per_slot: int            # warm-up requests per concurrent slot (excluded)
     engine_texts: int               # texts in the raw model's token mix
-    engine_batch_sizes: str         # static batch sizes the raw model tries
+    engine_batch_sizes: str         # static batch sizes every raw runtime tries
     naive_modes: List[str]          # naive peer modes to run
-    naive_concurrency: int          # the load level the naive peer is compared at
+    naive_concurrency: int          # the load level the naive peers are compared at
     naive_default_deadline_ms: int  # per-call bound for the (very slow) default peer
+    peer_concurrencies: List[int]   # load levels of the transformers peer (server levels too)
+    ghz_concurrency: int            # where ghz and securebert-load are compared
     tokenizer_min_time_s: float     # Google Benchmark --benchmark_min_time
     step_timeout_s: float           # bound on any one tool run
+    seed: int = 0                   # seed of the transformers checkpoint's random weights
 
     @staticmethod
     def full() -> "BenchConfig":
         return BenchConfig(mode="full", model="base", concurrencies=[1, 4, 16, 64],
                            duration_s=20.0, warmup_per_slot=1, engine_texts=48,
-                           engine_batch_sizes="1,8,16",
+                           engine_batch_sizes="1,4,8,16",
                            naive_modes=["default", "tuned", "expert"],
                            naive_concurrency=16, naive_default_deadline_ms=40000,
+                           peer_concurrencies=[16, 64], ghz_concurrency=16,
                            tokenizer_min_time_s=0.5, step_timeout_s=900.0)
 
     @staticmethod
     def quick() -> "BenchConfig":
-        return BenchConfig(mode="quick", model="tiny", concurrencies=[1, 4], duration_s=2.0,
-                           warmup_per_slot=1, engine_texts=16, engine_batch_sizes="1,4",
-                           naive_modes=["tuned"], naive_concurrency=4,
-                           naive_default_deadline_ms=10000, tokenizer_min_time_s=0.02,
-                           step_timeout_s=120.0)
+        # Every step of the full run, on the tiny model, for seconds: the code paths, not
+        # the figures.
+        return BenchConfig(mode="quick", model="tiny", concurrencies=[1, 4, 16, 64],
+                           duration_s=1.5, warmup_per_slot=1, engine_texts=16,
+                           engine_batch_sizes="1,4,8,16", naive_modes=["tuned"],
+                           naive_concurrency=16, naive_default_deadline_ms=10000,
+                           peer_concurrencies=[16, 64], ghz_concurrency=16,
+                           tokenizer_min_time_s=0.02, step_timeout_s=120.0)
 
 
 @dataclasses.dataclass
@@ -54,8 +61,14 @@ class Context:
 
     config: BenchConfig
     build_dir: Path
-    model_dir: Path
+    model_dir: Path                 # the server's model (export of hf_dir by PyPI's torch)
     work_dir: Path                  # logs of this run
+    hf_dir: Optional[Path] = None   # the transformers checkpoint model_dir was exported from
+    debian_model_dir: Optional[Path] = None  # the same export by Debian's torch 1.13, if any
+    debian_build_dir: Optional[Path] = None  # the debian-torch preset's build, if any
+    ghz: Optional[Path] = None      # the ghz binary, if any
+    export_python: Optional[str] = None  # exports model_dir: the torch of build_dir's LibTorch
+    build_torch: str = "wheel"      # build_dir's SECUREBERT_TORCH: "wheel" (PyPI) or "system"
     python: str = sys.executable    # interpreter with torch and grpcio
     server_args: List[str] = dataclasses.field(default_factory=list)  # extra server flags
     started: float = dataclasses.field(default_factory=time.monotonic)

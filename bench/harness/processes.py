@@ -111,14 +111,12 @@ class SecureBertServer(ManagedProcess):
         return f"127.0.0.1:{self.grpc_port}"
 
 
-class NaivePeer(ManagedProcess):
-    """bench/naive_peer.py in one mode; ready when entered (it prints its port)."""
+class PythonPeer(ManagedProcess):
+    """A Python peer server (argv) that prints one JSON line with its port when ready."""
 
-    def __init__(self, python: str, script: Path, model_dir: Path, mode: str, stubs: Path,
-                 log_path: Path, ready_timeout_s: float = 120.0):
+    def __init__(self, argv: List[str], log_path: Path, ready_timeout_s: float = 180.0):
         stdout_path = log_path.with_suffix(".stdout")
-        super().__init__([python, str(script), "--model_dir", str(model_dir), "--mode", mode,
-                          "--stubs", str(stubs)], log_path, stdout_path=stdout_path)
+        super().__init__(argv, log_path, stdout_path=stdout_path)
         try:
             match = self.wait_for(re.compile(r"^\{.*\}$", re.MULTILINE), ready_timeout_s,
                                   path=stdout_path)
@@ -130,6 +128,24 @@ class NaivePeer(ManagedProcess):
     @property
     def target(self) -> str:
         return f"127.0.0.1:{self.info['port']}"
+
+
+class NaivePeer(PythonPeer):
+    """bench/naive_peer.py in one mode; ready when entered."""
+
+    def __init__(self, python: str, script: Path, model_dir: Path, mode: str, stubs: Path,
+                 log_path: Path, ready_timeout_s: float = 120.0):
+        super().__init__([python, str(script), "--model_dir", str(model_dir), "--mode", mode,
+                          "--stubs", str(stubs)], log_path, ready_timeout_s)
+
+
+class TransformersPeer(PythonPeer):
+    """bench/transformers_peer.py over a Hugging Face directory; ready when entered."""
+
+    def __init__(self, python: str, script: Path, hf_dir: Path, log_path: Path,
+                 extra_args: Optional[List[str]] = None, ready_timeout_s: float = 300.0):
+        super().__init__([python, str(script), "--hf-dir", str(hf_dir)] + (extra_args or []),
+                         log_path, ready_timeout_s)
 
 
 def run_bounded(argv: List[str], timeout_s: float, log_path: Path) -> str:

@@ -6,6 +6,8 @@ run still succeeds.
 
 from typing import List, Optional
 
+from harness import compare_report
+
 # Issue 6's targets on the 2-core CPU.
 TARGET_SERVER_OVER_RAW = 0.95
 TARGET_SERVER_OVER_NAIVE = 1.3
@@ -31,6 +33,7 @@ def compute_ratios(results: dict) -> dict:
     at = _level(server["levels"], compare_at) or {}
     c1 = _level(server["levels"], 1) or {}
     tuned = naive.get("tuned", {})
+    peer = _level(results.get("transformers_peer", {}).get("levels", []), compare_at) or {}
     # The raw single forward, scaled from the engine bench's mean text length to the load's.
     raw_ms = raw.get("single_forward_mean_ms")
     if raw_ms and c1.get("mean_tokens_per_request"):
@@ -38,6 +41,8 @@ def compute_ratios(results: dict) -> dict:
     ratios = {
         "compare_concurrency": compare_at,
         "server_over_raw_best": _ratio(at.get("tokens_per_s"), raw["best_tokens_per_s"]),
+        "server_over_transformers_peer": _ratio(at.get("tokens_per_s"),
+                                                peer.get("tokens_per_s")),
         "server_over_naive_tuned": _ratio(at.get("tokens_per_s"), tuned.get("tokens_per_s")),
         "server_over_naive_default": _ratio(at.get("tokens_per_s"),
                                             naive.get("default", {}).get("tokens_per_s")),
@@ -92,6 +97,9 @@ def markdown(results: dict) -> str:
         lines.append(f"| securebert-server | {lv['concurrency']} | {lv['rps']:.2f} | "
                      f"{lv['tokens_per_s']:.1f} | {lv['p50_ms']:.1f} | {lv['p99_ms']:.1f} | "
                      f"{_fmt(lv['padding_efficiency'], '{:.3f}')} |")
+    for pv in results.get("transformers_peer", {}).get("levels", []):
+        lines.append(f"| transformers peer | {pv['concurrency']} | {pv['rps']:.2f} | "
+                     f"{pv['tokens_per_s']:.1f} | {pv['p50_ms']:.1f} | {pv['p99_ms']:.1f} | - |")
     for nv in results["naive"]:
         lines.append(f"| naive peer ({nv['mode']}) | {nv['concurrency']} | {nv['rps']:.2f} | "
                      f"{nv['tokens_per_s']:.1f} | {nv['p50_ms']:.1f} | {nv['p99_ms']:.1f} | - |")
@@ -99,6 +107,8 @@ def markdown(results: dict) -> str:
     lines += ["", "| figure | value | target |", "|---|---:|---|",
               f"| server / raw best at c={c} | {_fmt(ratios['server_over_raw_best'], '{:.3f}')} "
               f"| >= 0.95: {ratios['targets']['server_over_raw_best >= 0.95']} |",
+              f"| server / transformers peer at c={c} | "
+              f"{_fmt(ratios.get('server_over_transformers_peer'), '{:.2f}')} | - |",
               f"| server / naive tuned at c={c} | "
               f"{_fmt(ratios['server_over_naive_tuned'], '{:.2f}')} | >= 1.3: "
               f"{ratios['targets']['server_over_naive_tuned >= 1.3']}; lower p50 and p99: "
@@ -120,7 +130,26 @@ def markdown(results: dict) -> str:
               f"{_fmt(_mb(ratios['peak_rss_bytes']), '{:.0f}')} MB | <= 1300 MB: "
               f"{ratios['targets']['peak RSS <= 1.3 GB']} |",
               f"| tokenizer encode, 1 thread / all threads | {_tokenizer_cell(results)} | - |"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _comparison_sections(results)
+
+
+def _comparison_sections(results: dict) -> str:
+    """The peer comparison, ghz against securebert-load and the runtime table."""
+    config, raw = results["config"], results["raw"]
+    parity = results["transformers_peer"]["parity"]
+    batch_sizes = [int(b) for b in config["engine_batch_sizes"].split(",")]
+    return "\n".join([
+        "", "Weights: " + results["models"]["source"] + "; the transformers peer's Embed "
+        f"answers differ from the server's by at most {parity['max_abs_diff']:.2e}; the "
+        "Python runtimes' token mix matches the engine bench's: "
+        f"{'yes' if raw.get('mix_matches_engine_bench') else 'NO'}.", "",
+        "### The server against the transformers peer", "",
+        compare_report.peer_markdown(results["peer_comparison"]),
+        "### ghz and securebert-load, same server, same texts", "",
+        compare_report.ghz_markdown(results["ghz"]),
+        "### Runtimes on the same weights and texts (raw static batches, tokens/s)", "",
+        compare_report.runtimes_markdown(results["runtimes"], batch_sizes,
+                                         results["machine"]["cores"])])
 
 
 def _mb(value) -> Optional[float]:

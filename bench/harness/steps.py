@@ -8,7 +8,9 @@ leaves no process behind.
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
+import token_mix
 from harness import tools
 from harness.config import Context, REPO_ROOT
 from harness.processes import NaivePeer, SecureBertServer
@@ -18,17 +20,47 @@ MIN_ROUNDS = 3
 MAX_LEVEL_S = 180.0
 
 
-def raw_model(ctx: Context) -> dict:
-    """Item 1: the raw model's best static batch and its batch-1 single-forward latency."""
+def raw_model(ctx: Context, engine_bench: Optional[Path] = None,
+              model_dir: Optional[Path] = None, log_name: str = "engine_bench.log") -> dict:
+    """Item 1: the raw model's best static batch and its batch-1 single-forward latency.
+
+    By default the default build's engine bench on the server's model; the runtime table
+    runs it again for the debian-torch build (engine_bench, model_dir).
+    """
     ctx.progress("raw model: static batches, both core arrangements", "[raw]")
-    engine = tools.run_engine_bench(ctx.binary("securebert-engine-bench"), ctx.model_dir,
-                                    ctx.config.engine_texts, ctx.config.engine_batch_sizes,
-                                    ctx.config.step_timeout_s, ctx.work_dir / "engine_bench.log")
+    engine = tools.run_engine_bench(engine_bench or ctx.binary("securebert-engine-bench"),
+                                    model_dir or ctx.model_dir, ctx.config.engine_texts,
+                                    ctx.config.engine_batch_sizes, ctx.config.step_timeout_s,
+                                    ctx.work_dir / log_name)
+    # The Python runtimes replay the engine bench's mix (token_mix.py): same count, or not.
+    replayed = token_mix.count_tokens(token_mix.make_token_mix(ctx.config.engine_texts))
     return {"engine_bench": engine,
             "best_tokens_per_s": engine["raw_best"]["tokens_per_s"],
             "best_setting": engine["raw_best"]["setting"],
             "single_forward_mean_ms": tools.raw_single_forward_ms(engine),
-            "mean_tokens_per_text": engine["tokens"] / max(1, engine["texts"])}
+            "mean_tokens_per_text": engine["tokens"] / max(1, engine["texts"]),
+            "mix_matches_engine_bench": replayed == engine["tokens"]}
+
+
+def level_duration_s(ctx: Context, concurrency: int, service_s: float) -> float:
+    """How long a closed-loop level lasts: at least MIN_ROUNDS x c x the lone service time."""
+    return min(MAX_LEVEL_S, max(ctx.config.duration_s, MIN_ROUNDS * concurrency * service_s))
+
+
+def measure_level(ctx: Context, target: str, concurrency: int, duration_s: float,
+                  log_name: str, metrics_port: Optional[int] = None,
+                  deadline_ms: int = 60000) -> dict:
+    """One securebert-load level against target: its summary (padding from /metrics if given)."""
+    before = tools.scrape_counters(metrics_port) if metrics_port else None
+    load = tools.run_load(ctx.binary("securebert-load"), target, concurrency, duration_s,
+                          concurrency * ctx.config.warmup_per_slot, ctx.work_dir / log_name,
+                          deadline_ms=deadline_ms)
+    efficiency = None
+    if metrics_port:
+        efficiency = tools.padding_efficiency(before, tools.scrape_counters(metrics_port))
+    level = _level_summary(load, efficiency)
+    level["duration_s"] = duration_s
+    return level
 
 
 def _level_summary(load: dict, efficiency) -> dict:
@@ -46,26 +78,17 @@ def _level_summary(load: dict, efficiency) -> dict:
 
 def server_sweep(ctx: Context) -> dict:
     """Item 2: securebert-server under securebert-load at each concurrency."""
-    load_bin = ctx.binary("securebert-load")
     levels = []
     with SecureBertServer(ctx.binary("securebert-server"), ctx.model_dir,
                           ctx.work_dir / "server.log", ctx.server_args) as server:
         service_s = 0.0  # one request's latency alone (c=1 p50), once measured
         for concurrency in ctx.config.concurrencies:
-            # A closed loop needs many rounds of c requests to reach its steady
-            # state: at least MIN_ROUNDS x c x the lone service time.
-            duration_s = min(MAX_LEVEL_S, max(ctx.config.duration_s,
-                                              MIN_ROUNDS * concurrency * service_s))
+            duration_s = level_duration_s(ctx, concurrency, service_s)
             ctx.progress(f"server at c={concurrency} for {duration_s:.0f} s", "[server]")
-            before = tools.scrape_counters(server.metrics_port)
-            load = tools.run_load(load_bin, server.target, concurrency, duration_s,
-                                  concurrency * ctx.config.warmup_per_slot,
-                                  ctx.work_dir / f"load_server_c{concurrency}.log")
-            after = tools.scrape_counters(server.metrics_port)
-            level = _level_summary(load, tools.padding_efficiency(before, after))
+            level = measure_level(ctx, server.target, concurrency, duration_s,
+                                  f"load_server_c{concurrency}.log", server.metrics_port)
             ctx.progress(f"  {level['tokens_per_s']:.1f} tokens/s, p50 {level['p50_ms']:.1f} ms, "
                          f"p99 {level['p99_ms']:.1f} ms", "[server]")
-            level["duration_s"] = duration_s
             levels.append(level)
             if concurrency == 1:
                 service_s = level["p50_ms"] / 1000.0
@@ -153,10 +176,3 @@ def soak_growth(samples: list, duration_s: float) -> dict:
     half, half_growth = growth_from(0.5)
     return {"baseline": settled, "rss_growth": growth,
             "half": half, "second_half_growth": half_growth}
-
-
-def model_dir_for(config_model: str, build_dir: Path) -> Path:
-    """Where the preset's model lives: the tests' tiny model or models/random-base."""
-    if config_model == "tiny":
-        return build_dir / "models" / "tiny"
-    return REPO_ROOT / "models" / "random-base"
