@@ -53,7 +53,7 @@ TEST(LifecycleTest, SecondSignalExitsAtOnce) {
   ServerProcess server(BinaryPath("securebert-server"), args);
   ASSERT_TRUE(server.WaitUntilReady()) << server.Log();
   server.Signal(SIGTERM);
-  ASSERT_TRUE(server.WaitForLog("draining", absl::Seconds(30))) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("draining: health NOT_SERVING", absl::Seconds(30))) << server.Log();
   server.Signal(SIGINT);
   EXPECT_EQ(server.WaitForExit(absl::Seconds(30)), 1) << server.Log();
   EXPECT_THAT(server.Log(), HasSubstr("second signal"));
@@ -288,14 +288,15 @@ TEST(LifecycleTest, DrainWithAStreamOpenAnswersWhatItAcceptedThenRefuses) {
   v1::EmbedResponse response;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(stream->Read(&response)) << i;
   server.Signal(SIGTERM);
-  ASSERT_TRUE(server.WaitForLog("draining", absl::Seconds(30))) << server.Log();
+  ASSERT_TRUE(server.WaitForLog("draining: health NOT_SERVING", absl::Seconds(30))) << server.Log();
   // The drain refuses what the stream sends from now on.
   stream->Write(r);
   stream->WritesDone();
   while (stream->Read(&response)) {
   }
   const grpc::Status s = stream->Finish();
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message() << "\n"
+                                                           << server.Log();
   EXPECT_THAT(s.error_message(), HasSubstr("draining"));
   EXPECT_EQ(server.WaitForExit(absl::Seconds(60)), 0) << server.Log();
 }

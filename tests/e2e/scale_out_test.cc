@@ -127,7 +127,7 @@ TEST(ScaleOutTest, ThreeReplicasShareTheWorkAndADrainedOneLosesNothing) {
   load.AwaitOk(150);
   const double drained_share = ScrapeMetrics(replicas[0]->metrics_port())[kOkEmbeds];
   replicas[0]->Signal(SIGTERM);
-  ASSERT_TRUE(replicas[0]->WaitForLog("draining", absl::Seconds(30)));
+  ASSERT_TRUE(replicas[0]->WaitForLog("draining: health NOT_SERVING", absl::Seconds(30)));
   load.AwaitOk(load.ok() + 150);
   stop = true;
   for (auto& th : threads) th.join();

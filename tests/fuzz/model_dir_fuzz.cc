@@ -72,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     securebert::tokenizer::EncodeOptions options;
     options.truncation = securebert::tokenizer::Truncation::kRight;
     options.max_tokens = 64;
-    auto encoding = (*tokenizer)->Encode("Emotet dropper <mask> via macro-enabled documents.",
-                                         options);
+    auto encoding =
+        (*tokenizer)->Encode("Emotet dropper <mask> via macro-enabled documents.", options);
     if (encoding.ok()) (void)(*tokenizer)->Decode(encoding->ids, false);
   }
   return 0;
