@@ -5,6 +5,8 @@
                                                           reference implementation only
   export_model.py --hf ehsanaghaei/SecureBERT --out M     through `transformers` (needs it)
   export_model.py --random-init tiny|base --seed N --out M  random weights, roberta-base vocabulary
+  ... --quantize int8 [--qengine ENGINE]                  dynamic int8 encoder (quantize.py),
+                                                          with an accuracy report against float32
 
 Every mode scripts the same reference model (roberta_ref.py), so the exported
 TorchScript is identical in structure whatever the source. The layout of the
@@ -24,6 +26,7 @@ import torch
 import goldens
 import hf_checkpoint
 import model_dir
+import quantize
 import roberta_ref
 import tokenizer_files
 
@@ -60,9 +63,17 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                         help="model_id recorded in the manifest (default: derived from the source)")
     parser.add_argument("--dtype", choices=["float32"], default="float32",
                         help="stored weight dtype; the server casts for the device")
+    parser.add_argument("--quantize", choices=["none", "int8"], default="none",
+                        help="int8: dynamically quantize the encoder's Linear layers (CPU only; "
+                             "the accuracy report against float32 is written beside it)")
+    parser.add_argument("--qengine", choices=("auto",) + quantize.ENGINES, default="auto",
+                        help="quantized engine for --quantize int8 (default: the fastest this "
+                             "torch has)")
     parser.add_argument("--force", action="store_true",
                         help="replace MODEL_DIR if it is an existing model directory")
     args = parser.parse_args(argv)
+    if args.qengine != "auto" and args.quantize == "none":
+        parser.error("--qengine applies to --quantize int8 only")
     if args.seed is not None and args.random_init is None:
         parser.error("--seed applies to --random-init only")
     return args
@@ -154,8 +165,20 @@ def export(args: argparse.Namespace) -> dict:
         files = tokenizer_files.collect(tokenizer_dir, config.max_input_tokens)
     special = tokenizer_files.special_tokens(files, config.vocab_size, config.pad_token_id)
     candidates = tokenizer_files.golden_candidate_ids(files, config.vocab_size)
+    quantization = None
+    if args.quantize == "int8":
+        engine = quantize.resolve_engine(args.qengine)
+        fp32 = model
+        model = quantize.quantize(fp32, engine)
+        report = quantize.accuracy_report(fp32, model, engine, special)
+        print(quantize.describe(report))
+        quantization = model_dir.Quantization(quantize.DTYPE,
+                                              quantize.manifest_entry(engine, model, report),
+                                              {quantize.ACCURACY_FILE: report})
+    # The goldens are the served model's own outputs (int8 ones for int8).
     golden_doc = goldens.compute(model, special, candidates)
-    return model_dir.write(args.out, model, files, special, golden_doc, provenance, args.force)
+    return model_dir.write(args.out, model, files, special, golden_doc, provenance, args.force,
+                           quantization)
 
 
 def summary(manifest: dict, out: Path, seconds: float) -> str:
@@ -164,7 +187,8 @@ def summary(manifest: dict, out: Path, seconds: float) -> str:
     total_mb = sum(f["bytes"] for f in manifest["files"].values()) / 1e6
     weights = "random weights" if manifest["random_weights"] else "trained weights"
     return (f"exported {manifest['model_id']} ({arch['num_layers']} layers, hidden "
-            f"{arch['hidden_size']}, vocab {arch['vocab_size']}, {weights}) to {out}: "
+            f"{arch['hidden_size']}, vocab {arch['vocab_size']}, {weights}, "
+            f"{manifest['dtype']}) to {out}: "
             f"{len(manifest['files']) + 1} files, {total_mb:.1f} MB, {seconds:.1f} s")
 
 
@@ -174,7 +198,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.monotonic()
     try:
         manifest = export(args)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError) as e:  # ExportError, QuantizeError, DestinationError
         print(f"export_model.py: error: {e}", file=sys.stderr)
         return 1
     print(summary(manifest, args.out, time.monotonic() - started))

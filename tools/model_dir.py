@@ -10,7 +10,10 @@ Contents (names are the contract with server/model/):
   vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json
                   [, tokenizer.json]
   goldens.json    see goldens.py
-  manifest.json   format, architecture, special tokens, sha256 and size of every other file
+  accuracy.json   int8 models only: the accuracy report against float32 (quantize.py)
+  manifest.json   format, architecture, special tokens, dtype ("float32" or "int8-dynamic",
+                  with a "quantization" object naming the quantized engine), sha256 and
+                  size of every other file
 
 Everything is written to a hidden sibling directory first and renamed into place,
 so an interrupted export never leaves a partial model directory behind.
@@ -23,7 +26,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 
@@ -45,6 +48,15 @@ class Provenance:
     model_id: str  # e.g. "ehsanaghaei/SecureBERT" or "random-init/tiny"
     source: str  # human-readable origin, e.g. "hf-dir:/path" or "random-init:tiny:seed=0"
     random_weights: bool  # true when the weights are not a trained checkpoint's
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantization:
+    """How the encoder was quantized: the manifest's dtype and entry, extra files."""
+
+    dtype: str  # "int8-dynamic"
+    entry: Dict  # the manifest's "quantization" object
+    files: Dict[str, Dict]  # JSON documents written beside the model, by name
 
 
 class DestinationError(ValueError):
@@ -96,9 +108,10 @@ def file_entries(directory: Path) -> Dict[str, Dict]:
 
 
 def build_manifest(config: roberta_ref.RobertaConfig, special: Dict[str, Dict],
-                   provenance: Provenance, directory: Path) -> Dict:
+                   provenance: Provenance, directory: Path,
+                   quantization: Optional[Quantization] = None) -> Dict:
     """The manifest for the files already written to `directory`."""
-    return {
+    manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "model_id": provenance.model_id,
@@ -118,13 +131,16 @@ def build_manifest(config: roberta_ref.RobertaConfig, special: Dict[str, Dict],
         },
         "special_tokens": special,
         "max_input_tokens": config.max_input_tokens,
-        "dtype": "float32",
+        "dtype": quantization.dtype if quantization else "float32",
         "encoder": ENCODER_FILE,
         "lm_head": LM_HEAD_FILE,
         "files": file_entries(directory),
         "torch_version": torch.__version__,
         "exporter": EXPORTER,
     }
+    if quantization:
+        manifest["quantization"] = quantization.entry
+    return manifest
 
 
 def _write_json(path: Path, value: Dict) -> None:
@@ -143,7 +159,8 @@ def _move_into_place(staging: Path, out: Path, force: bool) -> None:
 
 
 def write(out: Path, model: roberta_ref.RobertaForMaskedLM, tokenizer: Dict[str, bytes],
-          special: Dict[str, Dict], goldens: Dict, provenance: Provenance, force: bool) -> Dict:
+          special: Dict[str, Dict], goldens: Dict, provenance: Provenance, force: bool,
+          quantization: Optional[Quantization] = None) -> Dict:
     """Writes the model directory at `out` and returns its manifest."""
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +174,9 @@ def write(out: Path, model: roberta_ref.RobertaForMaskedLM, tokenizer: Dict[str,
             (staging / name).write_bytes(content)
         (staging / GOLDENS_FILE).write_text(json.dumps(goldens, separators=(",", ":")) + "\n",
                                             encoding="utf-8")
-        manifest = build_manifest(model.config, special, provenance, staging)
+        for name, document in (quantization.files.items() if quantization else ()):
+            _write_json(staging / name, document)
+        manifest = build_manifest(model.config, special, provenance, staging, quantization)
         _write_json(staging / MANIFEST_FILE, manifest)
         _move_into_place(staging, out, force)
     except BaseException:
