@@ -149,6 +149,11 @@ absl::Status Server::LoadAndServe() {
   ServerOptions& o = s.options;
   const absl::Time load_start = absl::Now();
   if (absl::Status s = model::ValidateTorchModelOptions(o.model); !s.ok()) return s;
+  // Flags this model cannot run with (--device cuda for an int8 model) are
+  // bad flags (exit 2); a manifest that does not read is Load's to report.
+  if (absl::StatusOr<model::ModelManifest> m = model::LoadManifest(o.model_dir); m.ok()) {
+    if (absl::Status s = model::CheckModelFitsOptions(*m, o.model); !s.ok()) return s;
+  }
   absl::StatusOr<std::shared_ptr<model::TorchModel>> model =
       model::TorchModel::Load(o.model_dir, o.model);
   if (!model.ok()) return AsLoadFailure(model.status());

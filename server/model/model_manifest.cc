@@ -53,6 +53,16 @@ void Parse(const json& root, ModelManifest* m) {
   ReadSpecialToken(specials, "unk", &m->unk_id, nullptr);
   ReadSpecialToken(specials, "mask", &m->mask_id, &m->mask_token);
   m->dtype = Field<std::string>(root, "dtype");
+  if (m->dtype == kInt8Dynamic) {
+    if (!root.contains("quantization")) {
+      throw std::invalid_argument(
+          absl::StrCat("\"dtype\" ", kInt8Dynamic, " needs a \"quantization\" object"));
+    }
+    m->quantized_engine = Field<std::string>(root.at("quantization"), "engine");
+  } else if (m->dtype != "float32") {
+    throw std::invalid_argument(
+        absl::StrCat("\"dtype\" \"", m->dtype, "\" is not float32 or ", kInt8Dynamic));
+  }
   m->encoder_file = Field<std::string>(root, "encoder");
   m->lm_head_file = Field<std::string>(root, "lm_head");
   const json& files = root.at("files");

@@ -17,6 +17,10 @@
 
 namespace securebert::model {
 
+// The dtype of a model whose encoder Linear layers are dynamically quantized
+// to int8 (tools/quantize.py): CPU only, float32 activations.
+inline constexpr char kInt8Dynamic[] = "int8-dynamic";
+
 // One file of the model directory, as the manifest records it.
 struct ManifestFile {
   std::string sha256;  // hex digest recorded by the exporter
@@ -40,7 +44,8 @@ struct ModelManifest {
   int32_t unk_id = 3;                         // <unk>
   int32_t mask_id = 0;                        // <mask>
   std::string mask_token;                     // "<mask>"
-  std::string dtype;                          // dtype of the exported weights
+  std::string dtype;                          // "float32" or kInt8Dynamic
+  std::string quantized_engine;               // int8: LibTorch's engine, e.g. "x86"
   std::string encoder_file;                   // TorchScript encoder, relative to dir
   std::string lm_head_file;                   // TorchScript LM head, relative to dir
   std::map<std::string, ManifestFile> files;  // every file but the manifest

@@ -1,5 +1,6 @@
 #include "model/torch_model.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
@@ -97,6 +99,27 @@ absl::StatusOr<torch::jit::Module> LoadModule(const ModelManifest& m, const std:
     return absl::FailedPreconditionError(
         absl::StrCat("cannot load TorchScript file ", path, " (corrupt or truncated?): ", What(e)));
   }
+}
+
+// Makes `name` (the manifest's engine: "x86", "fbgemm", "onednn", "qnnpack")
+// LibTorch's quantized engine for the process. Before the modules load: a
+// dynamically quantized Linear packs its weights for the engine set then.
+absl::Status UseQuantizedEngine(const std::string& name) {
+  std::vector<std::string> supported;
+  for (const at::QEngine engine : at::globalContext().supportedQEngines()) {
+    if (engine == at::QEngine::NoQEngine) continue;
+    const std::string engine_name = absl::AsciiStrToLower(c10::toString(engine));
+    if (engine_name == name) {
+      at::globalContext().setQEngine(engine);
+      return absl::OkStatus();
+    }
+    supported.push_back(engine_name);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the model was quantized for LibTorch's quantized engine \"", name, "\", which ",
+      DescribeTorchRuntime(), " lacks; it has ",
+      supported.empty() ? "none" : absl::StrJoin(supported, ", "),
+      ": re-export it with tools/export_model.py --quantize int8 --qengine <one of them>"));
 }
 
 // The vocabulary file must fit the model's embedding table.
@@ -325,6 +348,24 @@ absl::Status ValidateTorchModelOptions(const TorchModelOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status CheckModelFitsOptions(const ModelManifest& manifest,
+                                   const TorchModelOptions& options) {
+  if (manifest.dtype != kInt8Dynamic) return absl::OkStatus();
+  if (options.device != "cpu") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model ", manifest.dir, " is ", kInt8Dynamic,
+        ", which runs on the CPU only: serve it with --device cpu, or export it without "
+        "--quantize for --device ",
+        options.device));
+  }
+  if (options.dtype != "float32") {
+    return absl::InvalidArgumentError(absl::StrCat("model ", manifest.dir, " is ", kInt8Dynamic,
+                                                   " (float32 activations): --dtype ",
+                                                   options.dtype, " does not apply"));
+  }
+  return absl::OkStatus();
+}
+
 std::string DescribeTorchRuntime() {
   std::vector<std::string> libraries;
   if (at::hasMKL()) libraries.push_back("MKL");
@@ -356,13 +397,20 @@ TorchModel::~TorchModel() = default;
 
 absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& dir,
                                                              const TorchModelOptions& options) {
+  if (absl::Status s = ValidateTorchModelOptions(options); !s.ok()) return s;
+  absl::StatusOr<ModelManifest> manifest = LoadManifest(dir);
+  if (!manifest.ok()) return manifest.status();
+  // Before the device is looked for: an int8 model never runs on CUDA, there
+  // or not.
+  if (absl::Status s = CheckModelFitsOptions(*manifest, options); !s.ok()) return s;
   absl::StatusOr<torch::Device> device = ParseDevice(options.device);
   if (!device.ok()) return device.status();
   absl::StatusOr<torch::ScalarType> dtype = ParseDtype(options.dtype, *device);
   if (!dtype.ok()) return dtype.status();
-  absl::StatusOr<ModelManifest> manifest = LoadManifest(dir);
-  if (!manifest.ok()) return manifest.status();
   if (absl::Status s = CheckVocabulary(*manifest); !s.ok()) return s;
+  if (manifest->dtype == kInt8Dynamic) {
+    if (absl::Status s = UseQuantizedEngine(manifest->quantized_engine); !s.ok()) return s;
+  }
 
   auto modules = std::make_unique<Modules>();
   modules->device = *device;
@@ -389,7 +437,8 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
   spec.max_input_tokens = manifest->max_input_tokens;
   spec.pad_id = manifest->pad_id;
   spec.device = modules->device.str();
-  spec.dtype = options.dtype;
+  // An int8 model computes in float32 between its int8 matrix products.
+  spec.dtype = manifest->dtype == kInt8Dynamic ? manifest->dtype : options.dtype;
   return std::shared_ptr<TorchModel>(
       new TorchModel(*std::move(manifest), std::move(spec), std::move(modules)));
 }

@@ -79,6 +79,12 @@ class TorchModel : public std::enable_shared_from_this<TorchModel> {
 // Load's to say.)
 absl::Status ValidateTorchModelOptions(const TorchModelOptions& options);
 
+// INVALID_ARGUMENT when `options` cannot run the model `manifest` describes:
+// an int8-dynamic model on a CUDA device or in another dtype than float32
+// (LibTorch's dynamically quantized kernels are CPU ones). Load checks it;
+// the server checks it first to exit 2, as for a bad flag.
+absl::Status CheckModelFitsOptions(const ModelManifest& manifest, const TorchModelOptions& options);
+
 // Sets the calling thread's LibTorch intra-op thread count (OpenMP and BLAS
 // follow it). Used by engine workers and benchmarks.
 void SetThreadIntraOpThreads(int32_t threads);

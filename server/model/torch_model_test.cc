@@ -16,6 +16,7 @@ namespace {
 
 using ::securebert::testing::CopyTinyModel;
 using ::securebert::testing::ReadJson;
+using ::securebert::testing::TinyInt8ModelDir;
 using ::securebert::testing::TinyModelDir;
 using ::testing::HasSubstr;
 
@@ -30,9 +31,9 @@ struct GoldenCase {
   std::vector<std::vector<float>> topk_scores;
 };
 
-std::vector<GoldenCase> LoadGoldens() {
+std::vector<GoldenCase> LoadGoldens(const std::string& dir = TinyModelDir()) {
   std::vector<GoldenCase> cases;
-  const nlohmann::json goldens = ReadJson(TinyModelDir() + "/goldens.json");
+  const nlohmann::json goldens = ReadJson(dir + "/goldens.json");
   for (const auto& c : goldens.at("cases")) {
     GoldenCase g{c.at("name"), c.at("input_ids"), c.at("last_hidden_state"), {}, {}, {}};
     for (const auto& lm : c.at("lm")) {
@@ -325,6 +326,119 @@ TEST(TorchModelErrors, HalfPrecisionNeedsCuda) {
   EXPECT_THAT(s.message(), HasSubstr("needs a CUDA device"));
   EXPECT_EQ(LoadStatus(TinyModelDir(), {.device = "cpu", .dtype = "int8"}).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// --- int8 (tools/quantize.py): the tiny model's twin, encoder Linear layers
+// dynamically quantized, served with the engine its manifest names.
+
+// Least cosine, token by token, between the int8 and float32 tiny models'
+// last_hidden_state (docs/performance.md, "int8", has the base model's).
+constexpr double kInt8MinCosine = 0.99;
+
+double Cosine(const float* a, const float* b, int32_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+class TorchModelInt8Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(TinyInt8ModelDir().empty()) << "SECUREBERT_TEST_MODEL_DIR is not set";
+    auto int8 = TorchModel::Load(TinyInt8ModelDir(), {});
+    ASSERT_TRUE(int8.ok()) << int8.status();
+    int8_ = *int8;
+    auto fp32 = TorchModel::Load(TinyModelDir(), {});
+    ASSERT_TRUE(fp32.ok()) << fp32.status();
+    fp32_ = *fp32;
+  }
+  std::shared_ptr<TorchModel> int8_;
+  std::shared_ptr<TorchModel> fp32_;
+};
+
+TEST_F(TorchModelInt8Test, ManifestAndSpecSayInt8) {
+  EXPECT_EQ(int8_->spec().dtype, "int8-dynamic");
+  EXPECT_EQ(int8_->manifest().dtype, kInt8Dynamic);
+  EXPECT_FALSE(int8_->manifest().quantized_engine.empty());
+  EXPECT_EQ(fp32_->spec().dtype, "float32");
+  EXPECT_TRUE(fp32_->manifest().quantized_engine.empty());
+  EXPECT_EQ(int8_->spec().hidden_size, fp32_->spec().hidden_size);
+}
+
+TEST_F(TorchModelInt8Test, SingleSequencesMatchItsOwnPythonGoldens) {
+  // One unpadded sequence at a time, as goldens.py ran the quantized model:
+  // the same int8 kernels on the same activation range.
+  const std::vector<GoldenCase> cases = LoadGoldens(TinyInt8ModelDir());
+  ASSERT_GE(cases.size(), 3u);
+  float worst = 0;
+  for (const GoldenCase& c : cases) {
+    const batching::ModelInput in = MakeBatch({c}, int8_->spec().pad_id);
+    auto out = int8_->Forward(in);
+    ASSERT_TRUE(out.ok()) << out.status();
+    worst = std::max(worst, ExpectMatchesGoldens({c}, in, *out, int8_->spec().hidden_size));
+  }
+  std::cout << "int8: max abs diff, single sequences vs Python: " << worst << "\n";
+}
+
+TEST_F(TorchModelInt8Test, PaddedBatchIsCloseToTheFloat32ModelButNotEqual) {
+  std::vector<GoldenCase> batch = LoadGoldens();
+  std::reverse(batch.begin(), batch.end());
+  const batching::ModelInput in = MakeBatch(batch, fp32_->spec().pad_id);
+  auto a = fp32_->Forward(in);
+  auto b = int8_->Forward(in);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  const int32_t hidden = fp32_->spec().hidden_size;
+  double least = 1;
+  float largest_difference = 0;
+  for (int32_t row = 0; row < in.batch_size; ++row) {
+    const std::vector<float>& x = a->embeddings[row];
+    const std::vector<float>& y = b->embeddings[row];
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t t = 0; t * hidden < x.size(); ++t) {
+      least = std::min(least, Cosine(&x[t * hidden], &y[t * hidden], hidden));
+    }
+    for (size_t i = 0; i < x.size(); ++i) {
+      largest_difference = std::max(largest_difference, std::fabs(x[i] - y[i]));
+    }
+  }
+  std::cout << "int8 vs float32, padded batch: least token cosine " << least
+            << ", largest difference " << largest_difference << "\n";
+  EXPECT_GE(least, kInt8MinCosine);
+  EXPECT_GT(largest_difference, 0.0f) << "the int8 model computed exactly the float32 one";
+}
+
+TEST(TorchModelInt8Errors, CudaIsRefusedNamingTheModel) {
+  absl::Status s = LoadStatus(TinyInt8ModelDir(), {.device = "cuda"});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("int8-dynamic, which runs on the CPU only"));
+  EXPECT_THAT(s.message(), HasSubstr("--device cpu"));
+}
+
+TEST(TorchModelInt8Errors, AnEngineThisBuildLacksIsNamed) {
+  const std::string dir = CopyTinyModel(
+      "int8_engine", [](nlohmann::json& m) { m["quantization"]["engine"] = "tpu-int8"; },
+      TinyInt8ModelDir());
+  absl::Status s = LoadStatus(dir);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("quantized engine \"tpu-int8\""));
+  EXPECT_THAT(s.message(), HasSubstr("--qengine"));
+}
+
+TEST(TorchModelInt8Errors, ManifestWithoutQuantizationOrWithAnUnknownDtype) {
+  const std::string bare = CopyTinyModel(
+      "int8_bare", [](nlohmann::json& m) { m.erase("quantization"); }, TinyInt8ModelDir());
+  absl::Status s = LoadStatus(bare);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("needs a \"quantization\" object"));
+  const std::string int4 = CopyTinyModel("int4", [](nlohmann::json& m) { m["dtype"] = "int4"; });
+  s = LoadStatus(int4);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("\"int4\" is not float32 or int8-dynamic"));
 }
 
 }  // namespace

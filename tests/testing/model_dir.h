@@ -20,6 +20,12 @@ inline std::string TinyModelDir() {
   return dir != nullptr ? dir : "";
 }
 
+// Its int8 twin, exported beside it by the same fixture: the same weights,
+// the encoder's Linear layers dynamically quantized.
+inline std::string TinyInt8ModelDir() {
+  return TinyModelDir().empty() ? "" : TinyModelDir() + "-int8";
+}
+
 inline nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
@@ -29,14 +35,16 @@ inline void WriteJson(const std::string& path, const nlohmann::json& value) {
   std::ofstream(path) << value.dump(1);
 }
 
-// A fresh copy of the tiny model in the test's temporary directory, named
-// `name`; `edit_manifest` may change the copy's manifest.
+// A fresh copy of the tiny model (or of the model directory `from`) in the
+// test's temporary directory, named `name`; `edit_manifest` may change the
+// copy's manifest.
 inline std::string CopyTinyModel(
-    const std::string& name, const std::function<void(nlohmann::json&)>& edit_manifest = nullptr) {
+    const std::string& name, const std::function<void(nlohmann::json&)>& edit_manifest = nullptr,
+    const std::string& from = TinyModelDir()) {
   namespace fs = std::filesystem;
   const fs::path dst = fs::path(::testing::TempDir()) / ("securebert_" + name);
   fs::remove_all(dst);
-  fs::copy(TinyModelDir(), dst, fs::copy_options::recursive);
+  fs::copy(from, dst, fs::copy_options::recursive);
   if (edit_manifest) {
     const std::string manifest = (dst / "manifest.json").string();
     nlohmann::json m = ReadJson(manifest);
