@@ -3,6 +3,7 @@
 
   raw_runtimes.py --runtime transformers --hf-dir DIR     transformers eager (PyPI torch)
   raw_runtimes.py --runtime onnxruntime --hf-dir DIR      ONNX Runtime, CPU provider
+  raw_runtimes.py --runtime onnxruntime-int8 --hf-dir DIR ONNX Runtime's own dynamic int8
 
 The texts are the engine bench's (token_mix.py: the same ids, sorted by length), in its
 static batches and its two arrangements of the cores: one forward on all threads, or one
@@ -22,6 +23,10 @@ than the export's example are compared with transformers' (the SDPA model that i
 at every real token, and the run stops unless they agree within 1e-4. Sessions:
 graph_optimization_level ORT_ENABLE_ALL, sequential execution, intra_op_num_threads =
 threads of the arrangement, one session per concurrent forward.
+
+onnxruntime-int8: that ONNX file through onnxruntime.quantization.quantize_dynamic (int8
+weights, per tensor; ORT quantizes MatMul and the other ops it supports), checked against
+transformers as the least token cosine (>= INT8_MIN_COSINE) rather than 1e-4.
 
 Prints a JSON line "JSON {...}" on stdout (the engine bench's layout: raw rows, raw_best).
 """
@@ -44,11 +49,14 @@ import token_mix  # noqa: E402  pylint: disable=wrong-import-position
 # Largest accepted |ONNX Runtime - transformers| on a real token's hidden state (fp32).
 ONNX_TOLERANCE = 1e-4
 ONNX_OPSET = 17
+# Least accepted cosine between ONNX Runtime int8's and transformers' token vectors.
+INT8_MIN_COSINE = 0.99
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runtime", choices=["transformers", "onnxruntime"], required=True)
+    parser.add_argument("--runtime", choices=["transformers", "onnxruntime", "onnxruntime-int8"],
+                        required=True)
     parser.add_argument("--hf-dir", type=Path, required=True)
     parser.add_argument("--texts", type=int, default=48, help="texts in the engine bench's mix")
     parser.add_argument("--batch-sizes", default="1,4,8,16")
@@ -198,13 +206,34 @@ def verify_onnx(reference, path: Path, mix: List[List[int]]) -> dict:
             "batches": [len(s) for s in checks]}
 
 
+def quantize_onnx(path: Path, out: Path) -> dict:
+    """ONNX Runtime's dynamic int8 of the ONNX file at `path`, written to `out`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # pylint: disable=C0415
+    started = time.monotonic()
+    quantize_dynamic(str(path), str(out), weight_type=QuantType.QInt8)
+    return {"how": "onnxruntime.quantization.quantize_dynamic(weight_type=QInt8)",
+            "bytes": out.stat().st_size, "seconds": round(time.monotonic() - started, 2)}
+
+
+def verify_int8(reference, path: Path, mix: List[List[int]]) -> dict:
+    """Least token cosine of ORT int8 against transformers, over real tokens of a batch."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    ids, mask = pack(mix[:4] + mix[-2:])
+    expected = TorchForward(reference, 1)(ids, mask).numpy().astype(np.float64)
+    got = OrtForward(path, 1)(ids, mask).astype(np.float64)
+    cos = (got * expected).sum(-1) / np.sqrt((got * got).sum(-1) * (expected * expected).sum(-1))
+    least = float(cos[mask.astype(bool)].min())
+    return {"min_token_cosine": least, "threshold": INT8_MIN_COSINE,
+            "ok": least >= INT8_MIN_COSINE}
+
+
 def run(args) -> dict:
     cores = args.cores or os.cpu_count() or 1
     mix = token_mix.sorted_by_length(token_mix.make_token_mix(args.texts))
     tokens = token_mix.count_tokens(mix)
     report = {"runtime": args.runtime, "cores": cores, "texts": len(mix), "tokens": tokens}
     reference = load_transformers(args.hf_dir)
-    if args.runtime == "onnxruntime":
+    if args.runtime.startswith("onnxruntime"):
         import onnxruntime  # pylint: disable=import-outside-toplevel
         path = args.onnx_path or args.hf_dir / "encoder.onnx"
         report["export"] = export_onnx(args.hf_dir, path)
@@ -213,7 +242,15 @@ def run(args) -> dict:
         if not report["verify"]["ok"]:
             raise RuntimeError(f"ONNX Runtime differs from transformers by "
                                f"{report['verify']['max_abs_diff']:.3g} (> {ONNX_TOLERANCE})")
-        make_forward = lambda threads: OrtForward(path, threads)  # noqa: E731
+        if args.runtime == "onnxruntime-int8":
+            quantized = path.with_name(path.stem + "-int8.onnx")
+            report["quantize"] = quantize_onnx(path, quantized)
+            report["verify_int8"] = verify_int8(reference, quantized, mix)
+            if not report["verify_int8"]["ok"]:
+                raise RuntimeError(f"ONNX Runtime int8's least token cosine is "
+                                   f"{report['verify_int8']['min_token_cosine']:.4f}")
+            path = quantized
+        make_forward = lambda threads, path=path: OrtForward(path, threads)  # noqa: E731
     else:
         import torch  # pylint: disable=import-outside-toplevel
         import transformers  # pylint: disable=import-outside-toplevel

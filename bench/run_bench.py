@@ -15,7 +15,11 @@
   5. naive peers     bench/naive_peer.py, default, tuned and expert, at c = 16;
   6. runtimes        raw static batches of Debian LibTorch, PyPI LibTorch, ONNX Runtime
                      and transformers eager, the servers and the peer at c = 16;
-  7. tokenizer       securebert_tokenizer_benchmark encode MB/s.
+  7. int8            the same weights exported with --quantize int8, served at c = 16 and
+                     64 (and by the Debian-LibTorch build at 16) against float32: tokens/s,
+                     p50/p99, peak RSS, the exporter's accuracy report, and ONNX Runtime's
+                     own dynamic int8 raw (harness/int8.py);
+  8. tokenizer       securebert_tokenizer_benchmark encode MB/s.
 
 Prints progress lines on stderr, then a Markdown report with the ratios
 against the targets; writes JSON (--out) and PNG plots beside it. Figures,
@@ -40,12 +44,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import compare_report, compare_steps, models, plots, report, steps  # noqa: E402  pylint: disable=wrong-import-position
+from harness import compare_report, compare_steps, int8, models, plots, report, steps  # noqa: E402  pylint: disable=wrong-import-position
 from harness.config import REPO_ROOT, BenchConfig, Context  # noqa: E402  pylint: disable=wrong-import-position
 
 # Every section a complete results file has (the quick ctest checks them).
 SECTIONS = ("config", "machine", "versions", "models", "raw", "server", "transformers_peer",
-            "peer_comparison", "ghz", "naive", "runtimes", "tokenizer", "ratios")
+            "peer_comparison", "ghz", "naive", "runtimes", "int8", "tokenizer", "ratios")
 
 
 def parse_args(argv=None):
@@ -124,6 +128,7 @@ def run_all(ctx: Context, prepared: dict, timer: StepTimer, baseline=None) -> di
     results["runtimes"] = timer("runtimes", compare_steps.runtime_table, ctx, results["raw"],
                                 results["server"], results["transformers_peer"],
                                 config.naive_concurrency)
+    results["int8"] = timer("int8", int8.comparison, ctx, results["server"])
     results["tokenizer"] = timer("tokenizer", steps.tokenizer, ctx)
     results["machine"]["load_average_end"] = list(os.getloadavg())
     results["ratios"] = report.compute_ratios(results)
@@ -199,6 +204,11 @@ def missing_parts(written: dict) -> list:
     ghz = written.get("ghz") or {}
     if ghz.get("available") and min(ghz["securebert_load"]["ok"], ghz["ghz"]["ok"]) < 1:
         missing.append("a ghz / securebert-load run with no OK answer")
+    int8_result = written.get("int8") or {}
+    if any(level["ok"] < 1 for level in int8_result.get("server", {}).get("levels", [])):
+        missing.append("an int8 load level with no OK answer")
+    if not (int8_result.get("onnxruntime_int8") or {}).get("available"):
+        missing.append("ONNX Runtime int8")
     rows = {row["key"]: row for row in (written.get("runtimes") or {}).get("rows", [])}
     missing += [f"runtime {key}" for key in REQUIRED_RUNTIMES
                 if not rows.get(key, {}).get("available")]

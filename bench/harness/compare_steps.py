@@ -34,7 +34,7 @@ def _levels_by_concurrency(server: dict) -> Dict[int, dict]:
     return {level["concurrency"]: level for level in server["levels"]}
 
 
-def _service_s(server: dict) -> float:
+def service_s(server: dict) -> float:
     c1 = _levels_by_concurrency(server).get(1)
     return c1["p50_ms"] / 1000.0 if c1 else 0.0
 
@@ -58,7 +58,7 @@ def transformers_peer(ctx: Context, server: dict) -> dict:
         for concurrency in ctx.config.peer_concurrencies:
             at = server_levels.get(concurrency)
             duration_s = (at["duration_s"] if at else
-                          steps.level_duration_s(ctx, concurrency, _service_s(server)))
+                          steps.level_duration_s(ctx, concurrency, service_s(server)))
             ctx.progress(f"transformers peer at c={concurrency} for {duration_s:.0f} s", "[peer]")
             level = steps.measure_level(ctx, peer.target, concurrency, duration_s,
                                         f"load_transformers_c{concurrency}.log")
@@ -77,7 +77,7 @@ def ghz_vs_load(ctx: Context, server: dict) -> dict:
     concurrency = ctx.config.ghz_concurrency
     at = _levels_by_concurrency(server).get(concurrency)
     duration_s = (at["duration_s"] if at else
-                  steps.level_duration_s(ctx, concurrency, _service_s(server)))
+                  steps.level_duration_s(ctx, concurrency, service_s(server)))
     # As many requests as the server answered in a level of that length, so each tool runs
     # about as long as a level of the sweep.
     expected = round(at["rps"] * duration_s) if at else 0
@@ -109,7 +109,7 @@ def debian_server(ctx: Context, server: dict, concurrency: int) -> dict:
         return {"available": False, "reason": "no debian-torch build or export (see models)"}
     at = _levels_by_concurrency(server).get(concurrency)
     duration_s = (at["duration_s"] if at else
-                  steps.level_duration_s(ctx, concurrency, _service_s(server)))
+                  steps.level_duration_s(ctx, concurrency, service_s(server)))
     ctx.progress(f"debian-torch server at c={concurrency} for {duration_s:.0f} s", "[runtimes]")
     with SecureBertServer(ctx.debian_build_dir / "bin" / "securebert-server",
                           ctx.debian_model_dir, ctx.work_dir / "debian_server.log",
@@ -120,7 +120,7 @@ def debian_server(ctx: Context, server: dict, concurrency: int) -> dict:
     return level
 
 
-def _python_runtime(ctx: Context, runtime: str) -> dict:
+def python_runtime(ctx: Context, runtime: str) -> dict:
     """bench/raw_runtimes.py for one runtime; its JSON, or n/a with the reason."""
     argv = [ctx.python, str(REPO_ROOT / "bench" / "raw_runtimes.py"), "--runtime", runtime,
             "--hf-dir", str(ctx.hf_dir), "--texts", str(ctx.config.engine_texts),
@@ -159,8 +159,8 @@ def runtime_table(ctx: Context, raw: dict, server: dict, peer: dict,
                                                "wheel build for this row"}
     measured = {own: {"available": True, **raw["engine_bench"]},
                 other: _debian_engine(ctx) if own == "pypi_libtorch" else not_there,
-                "onnxruntime": _python_runtime(ctx, "onnxruntime"),
-                "transformers": _python_runtime(ctx, "transformers")}
+                "onnxruntime": python_runtime(ctx, "onnxruntime"),
+                "transformers": python_runtime(ctx, "transformers")}
     servers = {own: _levels_by_concurrency(server).get(concurrency),
                other: (debian_server(ctx, server, concurrency) if own == "pypi_libtorch"
                        else not_there),

@@ -31,6 +31,7 @@ class BenchConfig:
     ghz_concurrency: int            # where ghz and securebert-load are compared
     tokenizer_min_time_s: float     # Google Benchmark --benchmark_min_time
     step_timeout_s: float           # bound on any one tool run
+    int8_concurrencies: List[int]   # load levels of the int8 server beside float32's
     seed: int = 0                   # seed of the transformers checkpoint's random weights
 
     @staticmethod
@@ -41,7 +42,8 @@ class BenchConfig:
                            naive_modes=["default", "tuned", "expert"],
                            naive_concurrency=16, naive_default_deadline_ms=40000,
                            peer_concurrencies=[16, 64], ghz_concurrency=16,
-                           tokenizer_min_time_s=0.5, step_timeout_s=900.0)
+                           tokenizer_min_time_s=0.5, step_timeout_s=900.0,
+                           int8_concurrencies=[16, 64])
 
     @staticmethod
     def quick() -> "BenchConfig":
@@ -52,7 +54,8 @@ class BenchConfig:
                            engine_batch_sizes="1,4,8,16", naive_modes=["tuned"],
                            naive_concurrency=16, naive_default_deadline_ms=10000,
                            peer_concurrencies=[16, 64], ghz_concurrency=16,
-                           tokenizer_min_time_s=0.02, step_timeout_s=120.0)
+                           tokenizer_min_time_s=0.02, step_timeout_s=120.0,
+                           int8_concurrencies=[16, 64])
 
 
 @dataclasses.dataclass
@@ -66,6 +69,8 @@ class Context:
     hf_dir: Optional[Path] = None   # the transformers checkpoint model_dir was exported from
     debian_model_dir: Optional[Path] = None  # the same export by Debian's torch 1.13, if any
     debian_build_dir: Optional[Path] = None  # the debian-torch preset's build, if any
+    int8_model_dir: Optional[Path] = None  # model_dir's weights, --quantize int8
+    debian_int8_model_dir: Optional[Path] = None  # the same by Debian's torch, if any
     ghz: Optional[Path] = None      # the ghz binary, if any
     export_python: Optional[str] = None  # exports model_dir: the torch of build_dir's LibTorch
     build_torch: str = "wheel"      # build_dir's SECUREBERT_TORCH: "wheel" (PyPI) or "system"

@@ -8,8 +8,11 @@ SECUREBERT_PYTHON from CMakeCache.txt: the venv's PyPI torch for the default bui
 when the debian-torch build is there too, once with Debian's /usr/bin/python3 (torch
 1.13): TorchScript written by torch 2.x does not load in LibTorch 1.13.
 
+Each is exported twice: in float32 and with `--quantize int8` (model-int8/,
+model-debian-torch-int8/), for the int8 comparison (harness/int8.py).
+
 Where they live: the full run caches them under models/bench/<shape>-seed<N>/ (hf/,
-model/, model-debian-torch/), reused while hf/bench_model.json names the same shape, seed
+model/, model-debian-torch/, and their -int8 twins), reused while hf/bench_model.json names the same shape, seed
 and transformers version; quick mode and --hf-dir write them into the run's work dir.
 """
 
@@ -17,7 +20,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from harness.config import REPO_ROOT, Context
 from harness.processes import run_bounded
@@ -67,13 +70,22 @@ def _build_checkpoint(ctx: Context, root: Path) -> dict:
     return summary
 
 
-def export(ctx: Context, python: str, hf_dir: Path, out: Path, log_name: str) -> dict:
-    """export_model.py --hf-dir with `python`; {"dir", "seconds", "line"} or raises."""
+def export(ctx: Context, python: str, hf_dir: Path, out: Path, log_name: str,
+           extra: Sequence[str] = ()) -> dict:
+    """export_model.py --hf-dir with `python`; {"dir", "line"} or raises."""
     model_id = f"bench/random-{ctx.config.model}-seed{ctx.config.seed}"
-    line = run_bounded([python, str(EXPORTER), "--hf-dir", str(hf_dir), "--out", str(out),
-                        "--model-id", model_id, "--force"],
-                       ctx.config.step_timeout_s, ctx.work_dir / log_name).strip()
-    return {"dir": str(out), "line": line}
+    out_text = run_bounded([python, str(EXPORTER), "--hf-dir", str(hf_dir), "--out", str(out),
+                            "--model-id", model_id, "--force", *extra],
+                           ctx.config.step_timeout_s, ctx.work_dir / log_name).strip()
+    return {"dir": str(out), "line": out_text.splitlines()[-1] if out_text else ""}
+
+
+def export_int8(ctx: Context, python: str, out: Path, rebuilt: bool, log_name: str) -> dict:
+    """The int8 twin of the run's weights at `out` (reused unless rebuilt or missing)."""
+    if rebuilt or not (out / "manifest.json").exists():
+        ctx.progress(f"exporting the int8 twin with {python} to {out}", "[models]")
+        return export(ctx, python, ctx.hf_dir, out, log_name, ("--quantize", "int8"))
+    return {"dir": str(out), "line": "reused"}
 
 
 def debian_torch_available(python: str = DEBIAN_PYTHON) -> Optional[str]:
@@ -115,6 +127,10 @@ def prepare(ctx: Context, transformers_version: str, hf_dir: Optional[Path] = No
                                    ctx.model_dir, "export.log")
     summary["model_dir"] = str(ctx.model_dir)
     summary["build_torch"] = ctx.build_torch
+    int8_dir = ctx.model_dir.with_name(ctx.model_dir.name + "-int8")
+    summary["int8_export"] = export_int8(ctx, ctx.export_python or ctx.python, int8_dir,
+                                         built is not None, "export_int8.log")
+    ctx.int8_model_dir = int8_dir
     summary["debian_torch"] = _prepare_debian(ctx, root, rebuilt=built is not None)
     return summary
 
@@ -140,4 +156,12 @@ def _prepare_debian(ctx: Context, root: Path, rebuilt: bool) -> dict:
         except (RuntimeError, TimeoutError) as error:
             return {"available": False, "reason": f"Debian-torch export failed: {error}"[:500]}
     ctx.debian_model_dir = out
-    return {"available": True, "model_dir": str(out), "build_dir": str(build)}
+    result = {"available": True, "model_dir": str(out), "build_dir": str(build)}
+    try:
+        result["int8_export"] = export_int8(ctx, DEBIAN_PYTHON, root / "model-debian-torch-int8",
+                                            rebuilt, "export_debian_int8.log")
+        ctx.debian_int8_model_dir = root / "model-debian-torch-int8"
+    except (RuntimeError, TimeoutError) as error:
+        result["int8_export"] = {"available": False,
+                                 "reason": f"Debian-torch int8 export failed: {error}"[:500]}
+    return result

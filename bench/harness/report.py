@@ -6,7 +6,7 @@ run still succeeds.
 
 from typing import List, Optional
 
-from harness import compare_report
+from harness import compare_report, int8
 
 # Issue 6's targets on the 2-core CPU.
 TARGET_SERVER_OVER_RAW = 0.95
@@ -130,7 +130,8 @@ def markdown(results: dict) -> str:
               f"{_fmt(_mb(ratios['peak_rss_bytes']), '{:.0f}')} MB | <= 1300 MB: "
               f"{ratios['targets']['peak RSS <= 1.3 GB']} |",
               f"| tokenizer encode, 1 thread / all threads | {_tokenizer_cell(results)} | - |"]
-    return "\n".join(lines) + "\n" + _comparison_sections(results)
+    return ("\n".join(lines) + "\n" + _comparison_sections(results)
+            + int8.markdown(results["server"], results["int8"]))
 
 
 def _comparison_sections(results: dict) -> str:

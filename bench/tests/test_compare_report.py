@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import run_bench  # noqa: E402  pylint: disable=wrong-import-position
-from harness import compare_report, runtimes  # noqa: E402  pylint: disable=wrong-import-position
+from harness import compare_report, int8, runtimes  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _level(c, tps, p50, p99, ok=10):
@@ -135,8 +135,42 @@ def _complete():
     results.update({"server": {"levels": [ok_level]}, "naive": [ok_level],
                     "transformers_peer": {"levels": [ok_level]},
                     "ghz": {"available": False, "reason": "ghz not found"},
-                    "runtimes": _table()})
+                    "runtimes": _table(),
+                    "int8": {"available": True, "server": {"levels": [ok_level]},
+                             "onnxruntime_int8": {"available": True}}})
     return results
+
+
+def _int8_result(tokens_per_s: float, rss: int, pooled: float, top1: float) -> dict:
+    accuracy = {"texts": 240, "tokens": 30000, "masked_texts": 128,
+                "last_hidden_state_cosine": {"min": 0.998, "mean": 0.9995},
+                "cls_cosine": {"min": pooled, "mean": 0.9999},
+                "mean_pooled_cosine": {"min": 0.9999, "mean": 0.99995},
+                "mask_top1_agreement": top1, "mask_top5_overlap": 0.95}
+    result = {"available": True, "engine": "x86", "accuracy": accuracy,
+              "server": {"levels": [_level(16, tokens_per_s, 100.0, 200.0)],
+                         "peak_rss_bytes": rss},
+              "debian_server": {"available": False, "reason": "not built"},
+              "onnxruntime_int8": {"available": True, "raw_best": {"tokens_per_s": 1234.5}}}
+    return result
+
+
+def test_int8_ratios_and_verdicts_against_float32_at_c16():
+    server = {"levels": [_level(16, 600.0, 120.0, 260.0)], "peak_rss_bytes": 1_000_000_000}
+    good = _int8_result(960.0, 550_000_000, 0.9995, 0.98)
+    good["ratios"] = int8.ratios(server, good)
+    assert good["ratios"]["per_concurrency"]["16"]["speedup"] == pytest.approx(1.6)
+    assert good["ratios"]["rss_ratio"] == pytest.approx(0.55)
+    assert set(good["ratios"]["targets"].values()) == {"met"}
+    bad = _int8_result(840.0, 700_000_000, 0.998, 0.95)
+    bad["ratios"] = int8.ratios(server, bad)
+    assert set(bad["ratios"]["targets"].values()) == {"missed"}
+    text = int8.markdown(server, good)
+    assert "| int8 | 16 | 960.0 | 100.0 | 200.0 | 1.60 |" in text
+    assert "| float32 | 16 | 600.0 | 120.0 | 260.0 | - |" in text
+    assert "1234.5 tokens/s raw best" in text and "(ratio 0.55)" in text
+    assert "n/a: no int8 export" in int8.markdown(server, {"available": False,
+                                                           "reason": "no int8 export"})
 
 
 def test_missing_parts_accepts_a_complete_run_with_na_tools():
