@@ -161,6 +161,8 @@ def _report(fp32, int8, engine: str, texts: List[List[int]],
     mean_cos: List[float] = []
     top1 = 0
     overlap = 0
+    clear = 0  # masks whose float32 top-1 leads by more than int8's error
+    clear_agree = 0
     with torch.inference_mode():
         for ids in texts:
             a, b = _run(fp32, ids), _run(int8, ids)
@@ -173,6 +175,13 @@ def _report(fp32, int8, engine: str, texts: List[List[int]],
             top_a, top_b = a.topk(TOP_K).indices.tolist(), b.topk(TOP_K).indices.tolist()
             top1 += top_a[0] == top_b[0]
             overlap += len(set(top_a) & set(top_b))
+            # A flip is a near-tie when float32's own top-1/top-2 logit gap is
+            # smaller than what int8 moved those two logits by.
+            first, second = a.topk(2).values.tolist()
+            moved = (b[top_a[:2]] - a[top_a[:2]]).abs().max().item()
+            if first - second > 2 * moved:
+                clear += 1
+                clear_agree += top_a[0] == top_b[0]
     lengths = [len(ids) for ids in texts]
     return {
         "against": "float32 model of the same weights, each input run alone (unpadded)",
@@ -186,6 +195,8 @@ def _report(fp32, int8, engine: str, texts: List[List[int]],
         "masked_texts": len(masked),
         "mask_top1_agreement": round(top1 / len(masked), 6),
         "mask_top5_overlap": round(overlap / (TOP_K * len(masked)), 6),
+        "masks_with_clear_top1": clear,
+        "mask_top1_agreement_where_clear": round(clear_agree / clear, 6) if clear else None,
         "texts_file": str(TEXTS_FILE.relative_to(TEXTS_FILE.parents[3])),
         "seed": SEED,
     }
@@ -202,7 +213,8 @@ def manifest_entry(engine: str, model: roberta_ref.RobertaForMaskedLM, report: D
         "float32": "embeddings, LayerNorms, LM head",
         "accuracy": {k: report[k] for k in ("last_hidden_state_cosine", "cls_cosine",
                                              "mean_pooled_cosine", "mask_top1_agreement",
-                                             "mask_top5_overlap")},
+                                             "mask_top5_overlap",
+                                             "mask_top1_agreement_where_clear")},
         "accuracy_file": ACCURACY_FILE,
     }
 
@@ -214,4 +226,10 @@ def describe(report: Dict) -> str:
             f"({report['tokens']} tokens): token cosine min {h['min']:.4f} mean {h['mean']:.5f}, "
             f"CLS min {c['min']:.4f}, mean-pooled min {m['min']:.4f}; "
             f"{report['masked_texts']} masks: top-1 agreement {report['mask_top1_agreement']:.1%}, "
-            f"top-5 overlap {report['mask_top5_overlap']:.1%}")
+            f"top-5 overlap {report['mask_top5_overlap']:.1%}; where float32's top-1 leads by "
+            f"more than int8's error ({report['masks_with_clear_top1']} masks): "
+            f"{_percent(report['mask_top1_agreement_where_clear'])}")
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"

@@ -45,6 +45,9 @@ def test_int8_model_is_close_to_float32_and_not_equal(exports):
     assert report["last_hidden_state_cosine"]["min"] >= 0.99
     assert report["cls_cosine"]["min"] >= 0.99 and report["mean_pooled_cosine"]["min"] >= 0.99
     assert report["mask_top1_agreement"] >= 0.9 and report["mask_top5_overlap"] >= 0.9
+    # Where float32's top-1 leads by more than int8 moved it, int8 keeps it.
+    assert report["masks_with_clear_top1"] > 0
+    assert report["mask_top1_agreement_where_clear"] >= 0.99
     torch.backends.quantized.engine = read_json(int8_dir / "manifest.json")["quantization"]["engine"]
     fp32 = torch.jit.load(str(fp32_dir / "encoder.pt"))
     int8 = torch.jit.load(str(int8_dir / "encoder.pt"))
