@@ -279,14 +279,17 @@ TEST_F(BusyServerTest, DeadlineThatExpiresWhileQueuedIsDroppedBeforeCompute) {
   for (auto& th : busy) th.join();
   EXPECT_EQ(busy_ok.load(), requests);
   // The worker computed only the long requests' rows: it dropped the
-  // expired call unrun, and counts it as what it was, a deadline that passed
-  // (the server's call is also cancelled by gRPC at its deadline; that is
-  // not the client cancelling).
+  // expired call unrun, once. It counts it DEADLINE_EXCEEDED when the
+  // server's deadline has passed when it looks, and CANCELLED when the
+  // client's own deadline timer cancelled the call first: the server's
+  // deadline starts when the call's headers arrive, later than the client's
+  // by the time they took (seconds on a loaded machine), so which of the two
+  // it sees is a race the server cannot settle.
   EXPECT_EQ(Metric(kComputed) - computed_before,
             static_cast<double>(requests) * kRows * kRowTokens);
-  EXPECT_EQ(Metric(dropped) + Metric(cancelled) - dropped_before - cancelled_before, 1);
-  EXPECT_EQ(Metric(dropped) - dropped_before, 1)
-      << "dropped as " << Metric(cancelled) - cancelled_before << " CANCELLED";
+  EXPECT_EQ(Metric(dropped) + Metric(cancelled) - dropped_before - cancelled_before, 1)
+      << "dropped: " << Metric(dropped) - dropped_before << " DEADLINE_EXCEEDED, "
+      << Metric(cancelled) - cancelled_before << " CANCELLED";
 }
 
 TEST_F(BusyServerTest, ClientThatCancelsMidBatchLeavesTheRestUncomputed) {
