@@ -34,36 +34,50 @@ scripts/check-format.sh
 
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
-# Runs ctest with the given preset and arguments; echoes the count passed.
+# Runs ctest with the given preset and arguments; echoes the count run, and
+# fails when ctest does. A failed stage does not stop the later ones: the run
+# ends with every failed stage named, and exit status 1.
+failed=()
 run_ctest() {
-  ctest --preset "$@" -j "$JOBS" | tee "$LOG" >&2
+  local status=0
+  ctest --preset "$@" -j "$JOBS" | tee "$LOG" >&2 || status=$?
   sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$LOG"
+  return "$status"
 }
 
 stamp "release build and tests (build/)"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$JOBS"
-release=$(run_ctest release)
+release=$(run_ctest release) || failed+=(release)
 
-if [ "${QUICK:-0}" = 1 ]; then echo "${release} passed, 0 failed"; exit 0; fi
+if [ "${QUICK:-0}" = 1 ]; then
+  if [ ${#failed[@]} -gt 0 ]; then echo "FAILED: release tests" >&2; exit 1; fi
+  echo "${release} passed, 0 failed"
+  exit 0
+fi
 
 stamp "Debian's LibTorch: model, integration and end-to-end tests (build-debian-torch/)"
 cmake --preset debian-torch >/dev/null
 cmake --build --preset debian-torch -j "$JOBS"
-debian=$(run_ctest debian-torch -L "model|e2e")
+debian=$(run_ctest debian-torch -L "model|e2e") || failed+=("Debian LibTorch")
 
 stamp "ASan+UBSan, clang -Wthread-safety: unit, integration and end-to-end tests (build-asan/)"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$JOBS"
-asan=$(run_ctest asan -LE "parity|tools|bench|deploy|go|python")
+asan=$(run_ctest asan -LE "parity|tools|bench|deploy|go|python") || failed+=(ASan)
 
 stamp "tokenizer and batching tests under ThreadSanitizer (build-tsan/)"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$JOBS"
-tsan=$(run_ctest tsan)
+tsan=$(run_ctest tsan) || failed+=(TSan)
 
 stamp "libFuzzer targets under ASan+UBSan for ${FUZZ_SECONDS}s each (build-asan/)"
-tests/fuzz/run_fuzzers.sh build-asan "$FUZZ_SECONDS"
+tests/fuzz/run_fuzzers.sh build-asan "$FUZZ_SECONDS" || failed+=(fuzzers)
+
+if [ ${#failed[@]} -gt 0 ]; then
+  stamp "FAILED: $(IFS=,; echo "${failed[*]}") (the failing tests are listed above each stage's end)"
+  exit 1
+fi
 
 stamp "done: release ${release}, Debian LibTorch ${debian}, ASan ${asan}, TSan ${tsan} tests; fuzzers ${FUZZ_SECONDS}s each clean"
 echo "$((release + debian + asan + tsan)) passed, 0 failed"
