@@ -18,6 +18,7 @@
 #
 #   scripts/container-test.sh
 #   CONTAINER_ENGINE="podman" scripts/container-test.sh    (the default)
+#   SKIP_BUILD=1 scripts/container-test.sh     test the images already built
 #   CA_BUNDLE=FILE scripts/container-test.sh   CAs the image build trusts for
 #                                              PyPI (default: the system's)
 #
@@ -73,8 +74,12 @@ build_args=(--format docker --network host -f docker/Dockerfile)
 # Dockerfile): where PyPI is reached through a TLS-intercepting proxy, the
 # system bundle holds the proxy's CA and pip's own does not.
 if [ -f "$CA_BUNDLE" ]; then build_args+=(--secret "id=ca-bundle,src=$CA_BUNDLE"); fi
-engine build "${build_args[@]}" -t "$IMAGE" .
-engine build "${build_args[@]}" --target exporter -t "$EXPORTER" .
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+  echo "SKIP_BUILD=1: testing the images already built"
+else
+  engine build "${build_args[@]}" -t "$IMAGE" .
+  engine build "${build_args[@]}" --target exporter -t "$EXPORTER" .
+fi
 engine image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "securebert-serve(-exporter)?:0.1.0 "
 
 stamp "libraries resolve inside the image"
@@ -115,7 +120,8 @@ engine run -d --name "$name" --network host \
 "$HOST_SERVER" --model_dir "$tmp/models/securebert" --listen "127.0.0.1:$host_port" \
   --metrics_listen "" --instances 1 --intra_op_threads 1 2>"$tmp/host.log" &
 host_pid=$!
-wait_for_log "ready: " engine logs -f "$name" ||
+# The engine's words, not the engine() function: timeout runs programs.
+wait_for_log "ready: " "${ENGINE[@]}" logs -f "$name" ||
   { engine logs "$name" >&2; fail "the container did not become ready"; }
 wait_for_log "ready: " tail -F -n +1 --pid="$host_pid" "$tmp/host.log" ||
   { cat "$tmp/host.log" >&2; fail "the host server did not become ready"; }
@@ -130,7 +136,8 @@ print("metrics: /readyz 200, /metrics serves securebert_model_info")
 EOF
 
 stamp "answers of the image = answers of the host build"
-texts=("Adversaries may use <mask> to execute malicious payloads." "CVE-2024-3094 backdoor in xz")
+# Each with a <mask>: PredictMask needs one per input.
+texts=("Adversaries may use <mask> to execute malicious payloads." "CVE-2024-3094 is a <mask> in xz")
 calls=(
   "embed --pooling mean --normalize"
   "embed --pooling none"
