@@ -112,12 +112,14 @@ class ServerProcess:
         self.stop()
 
 
-def generate_stubs(out_dir: Path):
-    """(securebert_pb2, securebert_pb2_grpc) generated from the proto into `out_dir`."""
+def generate_stubs(out_dir: Path, python: str = sys.executable, timeout_s: float = 120.0):
+    """(securebert_pb2, securebert_pb2_grpc) generated from the proto into `out_dir` (made
+    if missing) by `python`'s grpc_tools.protoc, and imported (out_dir first on sys.path)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"--python_out={out_dir}",
+        [python, "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"--python_out={out_dir}",
          f"--grpc_python_out={out_dir}", str(PROTO_FILE)],
-        capture_output=True, text=True, timeout=120, check=False)
+        capture_output=True, text=True, timeout=timeout_s, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"grpc_tools.protoc failed ({result.returncode}):\n{result.stderr}")
     sys.path.insert(0, str(out_dir))
