@@ -4,10 +4,14 @@
 Each case is a fixed, seeded id sequence (<s> ... </s>, some ids replaced by
 <mask>) run alone and unpadded through the eager reference model. The file
 holds the flat row-major last_hidden_state [T*H] and, at every mask position
-in order, the top-k vocabulary ids with their softmax probabilities:
+in order, the top-k vocabulary ids with their softmax probabilities ("lm" is
+[] for a model without an LM head). A model with a task head also gets the
+head's raw logits, flat row-major: a sequence head's [L] on the case's <s>
+vector, a token head's [T*L] on every token (<s> and </s> included):
 
     {"top_k": 10, "cases": [{"name", "input_ids", "last_hidden_state",
-                             "lm": [{"position", "topk_ids", "topk_scores"}]}]}
+                             "lm": [{"position", "topk_ids", "topk_scores"}],
+                             "head_logits": [...]}]}
 
 The inputs depend only on the vocabulary, not on the model's seed, so every
 model exported from the same vocabulary shares them.
@@ -18,7 +22,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-import roberta_ref
+import roberta_heads
 
 TOP_K = 10
 # Seed of the golden inputs; case i uses INPUT_SEED + i so cases are independent.
@@ -70,24 +74,29 @@ def _float32_list(values: torch.Tensor) -> List[float]:
 
 
 @torch.no_grad()
-def run_case(model: roberta_ref.RobertaForMaskedLM, input_ids: List[int],
+def run_case(model: roberta_heads.ReferenceModel, input_ids: List[int],
              mask_id: int, top_k: int = TOP_K) -> Dict:
-    """Hidden states and top-k mask predictions for one unpadded sequence."""
+    """Hidden states, top-k mask predictions and task-head logits for one unpadded sequence."""
     ids = torch.tensor([input_ids], dtype=torch.int64)
     hidden = model.roberta(ids, torch.ones_like(ids))[0]
     positions = [i for i, token in enumerate(input_ids) if token == mask_id]
     lm = []
-    if positions:
+    if positions and model.lm_head is not None:
         probs = torch.softmax(model.lm_head(hidden[positions]), dim=-1)
         scores, top_ids = torch.topk(probs, top_k, dim=-1)
         for row, position in enumerate(positions):
             lm.append({"position": position,
                        "topk_ids": [int(i) for i in top_ids[row]],
                        "topk_scores": _float32_list(scores[row])})
-    return {"input_ids": list(input_ids), "last_hidden_state": _float32_list(hidden), "lm": lm}
+    case = {"input_ids": list(input_ids), "last_hidden_state": _float32_list(hidden), "lm": lm}
+    if model.head is not None:
+        # The server's inputs: the <s> vector for a sequence head, every token for a token head.
+        rows = hidden[:1] if model.head.kind == roberta_heads.SEQUENCE else hidden
+        case["head_logits"] = _float32_list(model.classifier(rows))
+    return case
 
 
-def compute(model: roberta_ref.RobertaForMaskedLM, special: Dict[str, Dict],
+def compute(model: roberta_heads.ReferenceModel, special: Dict[str, Dict],
             candidates: Sequence[int], specs: Optional[Sequence[CaseSpec]] = None) -> Dict:
     """The goldens document for `model` (eager, float32)."""
     if not candidates:

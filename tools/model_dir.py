@@ -5,15 +5,19 @@ Contents (names are the contract with server/model/):
   encoder.pt      TorchScript: forward(input_ids[B,T] int64, attention_mask[B,T] int64)
                   -> last_hidden_state[B,T,H] float32; int attributes hidden_size,
                   num_layers, vocab_size, max_position_embeddings, pad_token_id
-  lm_head.pt      TorchScript: forward(hidden[N,H] float32) -> logits[N,V] float32;
-                  int attributes hidden_size, vocab_size
+  lm_head.pt      masked LMs only. TorchScript: forward(hidden[N,H] float32) -> logits[N,V]
+                  float32; int attributes hidden_size, vocab_size
+  task_head.pt    classifiers only (roberta_heads.py). TorchScript, int attributes hidden_size,
+                  num_labels; sequence: forward(cls[N,H]) -> logits[N,L] (the <s> vectors);
+                  token: forward(hidden[N,T,H]) -> logits[N,T,L]
   vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json
                   [, tokenizer.json]
   goldens.json    see goldens.py
   accuracy.json   int8 models only: the accuracy report against float32 (quantize.py)
   manifest.json   format, architecture, special tokens, dtype ("float32" or "int8-dynamic",
-                  with a "quantization" object naming the quantized engine), sha256 and
-                  size of every other file
+                  with a "quantization" object naming the quantized engine), the module
+                  files ("encoder"; "lm_head" only when there is one; a "task_head" object
+                  with the kind, labels and problem type), sha256 and size of every other file
 
 Everything is written to a hidden sibling directory first and renamed into place,
 so an interrupted export never leaves a partial model directory behind.
@@ -30,12 +34,13 @@ from typing import Dict, Optional
 
 import torch
 
-import roberta_ref
+import roberta_heads
 
 FORMAT = "securebert-model"
 FORMAT_VERSION = 1
 ENCODER_FILE = "encoder.pt"
 LM_HEAD_FILE = "lm_head.pt"
+TASK_HEAD_FILE = "task_head.pt"
 GOLDENS_FILE = "goldens.json"
 MANIFEST_FILE = "manifest.json"
 EXPORTER = "tools/export_model.py"
@@ -87,10 +92,18 @@ def check_destination(out: Path, force: bool) -> None:
             "refusing to replace it even with --force")
 
 
-def script_modules(model: roberta_ref.RobertaForMaskedLM):
-    """TorchScript (scripted, not traced, so every batch and length works) encoder and LM head."""
+def script_modules(model: roberta_heads.ReferenceModel) -> Dict[str, torch.jit.ScriptModule]:
+    """{file name: TorchScript module}: the encoder and the LM head or the task head.
+
+    Scripted, not traced, so every batch size and length works.
+    """
     model.eval()
-    return torch.jit.script(model.roberta), torch.jit.script(model.lm_head)
+    modules = {ENCODER_FILE: torch.jit.script(model.roberta)}
+    if model.lm_head is not None:
+        modules[LM_HEAD_FILE] = torch.jit.script(model.lm_head)
+    if model.head is not None:
+        modules[TASK_HEAD_FILE] = torch.jit.script(model.classifier)
+    return modules
 
 
 def file_entries(directory: Path) -> Dict[str, Dict]:
@@ -107,10 +120,23 @@ def file_entries(directory: Path) -> Dict[str, Dict]:
     return entries
 
 
-def build_manifest(config: roberta_ref.RobertaConfig, special: Dict[str, Dict],
+def task_head_entry(head: roberta_heads.TaskHeadConfig) -> Dict:
+    """The manifest's "task_head" object."""
+    return {
+        "kind": head.kind,
+        "file": TASK_HEAD_FILE,
+        "num_labels": head.num_labels,
+        "labels": list(head.labels),
+        "problem_type": head.problem_type,
+        "architecture": head.architecture,
+    }
+
+
+def build_manifest(model: roberta_heads.ReferenceModel, special: Dict[str, Dict],
                    provenance: Provenance, directory: Path,
                    quantization: Optional[Quantization] = None) -> Dict:
-    """The manifest for the files already written to `directory`."""
+    """The manifest for `model`'s files, already written to `directory`."""
+    config = model.config
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -133,11 +159,16 @@ def build_manifest(config: roberta_ref.RobertaConfig, special: Dict[str, Dict],
         "max_input_tokens": config.max_input_tokens,
         "dtype": quantization.dtype if quantization else "float32",
         "encoder": ENCODER_FILE,
-        "lm_head": LM_HEAD_FILE,
+    }
+    if model.lm_head is not None:
+        manifest["lm_head"] = LM_HEAD_FILE
+    if model.head is not None:
+        manifest["task_head"] = task_head_entry(model.head)
+    manifest.update({
         "files": file_entries(directory),
         "torch_version": torch.__version__,
         "exporter": EXPORTER,
-    }
+    })
     if quantization:
         manifest["quantization"] = quantization.entry
     return manifest
@@ -158,7 +189,7 @@ def _move_into_place(staging: Path, out: Path, force: bool) -> None:
     shutil.rmtree(retired)
 
 
-def write(out: Path, model: roberta_ref.RobertaForMaskedLM, tokenizer: Dict[str, bytes],
+def write(out: Path, model: roberta_heads.ReferenceModel, tokenizer: Dict[str, bytes],
           special: Dict[str, Dict], goldens: Dict, provenance: Provenance, force: bool,
           quantization: Optional[Quantization] = None) -> Dict:
     """Writes the model directory at `out` and returns its manifest."""
@@ -167,16 +198,15 @@ def write(out: Path, model: roberta_ref.RobertaForMaskedLM, tokenizer: Dict[str,
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        encoder, lm_head = script_modules(model)
-        encoder.save(str(staging / ENCODER_FILE))
-        lm_head.save(str(staging / LM_HEAD_FILE))
+        for name, module in script_modules(model).items():
+            module.save(str(staging / name))
         for name, content in tokenizer.items():
             (staging / name).write_bytes(content)
         (staging / GOLDENS_FILE).write_text(json.dumps(goldens, separators=(",", ":")) + "\n",
                                             encoding="utf-8")
         for name, document in (quantization.files.items() if quantization else ()):
             _write_json(staging / name, document)
-        manifest = build_manifest(model.config, special, provenance, staging, quantization)
+        manifest = build_manifest(model, special, provenance, staging, quantization)
         _write_json(staging / MANIFEST_FILE, manifest)
         _move_into_place(staging, out, force)
     except BaseException:

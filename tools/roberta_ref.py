@@ -295,7 +295,14 @@ class RobertaLMHead(nn.Module):
 
 
 class RobertaForMaskedLM(nn.Module):
-    """The full masked LM; parameter names equal Hugging Face's `RobertaForMaskedLM`."""
+    """The full masked LM; parameter names equal Hugging Face's `RobertaForMaskedLM`.
+
+    The exporter handles it and roberta_heads.py's task-head models alike through
+    `architecture`, `config`, `roberta`, `lm_head` (None there) and `head` (None here).
+    """
+
+    architecture = "RobertaForMaskedLM"  # config.json "architectures" entry
+    head = None  # no task head (roberta_heads.TaskHeadConfig)
 
     def __init__(self, config: RobertaConfig):
         super().__init__()
@@ -311,23 +318,28 @@ class RobertaForMaskedLM(nn.Module):
 
     @torch.no_grad()
     def init_random_weights(self, seed: int, std: float = 0.02) -> None:
-        """Hugging Face's initialisation, deterministic for a seed.
+        """Hugging Face's initialisation (see `init_weights`), deterministic for a seed."""
+        init_weights(self, torch.Generator().manual_seed(seed), std)
 
-        Linear and embedding weights ~ N(0, std), the padding rows of embeddings zero,
-        biases zero, LayerNorm weight 1 and bias 0. Tied parameters are initialised once.
-        """
-        generator = torch.Generator().manual_seed(seed)
-        seen = set()
-        for module in self.modules():
-            for name, param in module.named_parameters(recurse=False):
-                if id(param) in seen:
-                    continue
-                seen.add(id(param))
-                if isinstance(module, nn.LayerNorm):
-                    param.fill_(1.0 if name == "weight" else 0.0)
-                elif name == "weight":
-                    param.copy_(torch.randn(param.shape, generator=generator) * std)
-                else:
-                    param.zero_()
-            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
-                module.weight[module.padding_idx].zero_()
+
+@torch.no_grad()
+def init_weights(module: nn.Module, generator: torch.Generator, std: float) -> None:
+    """Hugging Face's initialisation of `module`, drawing from `generator`.
+
+    Linear and embedding weights ~ N(0, std), the padding rows of embeddings zero,
+    biases zero, LayerNorm weight 1 and bias 0. Tied parameters are initialised once.
+    """
+    seen = set()
+    for sub in module.modules():
+        for name, param in sub.named_parameters(recurse=False):
+            if id(param) in seen:
+                continue
+            seen.add(id(param))
+            if isinstance(sub, nn.LayerNorm):
+                param.fill_(1.0 if name == "weight" else 0.0)
+            elif name == "weight":
+                param.copy_(torch.randn(param.shape, generator=generator) * std)
+            else:
+                param.zero_()
+        if isinstance(sub, nn.Embedding) and sub.padding_idx is not None:
+            sub.weight[sub.padding_idx].zero_()

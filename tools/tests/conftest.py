@@ -12,6 +12,7 @@ import torch
 TOOLS_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOOLS_DIR))
 
+import roberta_heads  # noqa: E402  pylint: disable=wrong-import-position
 import roberta_ref  # noqa: E402  pylint: disable=wrong-import-position
 import safetensors_io  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -46,6 +47,24 @@ def make_model(config: roberta_ref.RobertaConfig, seed: int = 0) -> roberta_ref.
     return randomized(roberta_ref.RobertaForMaskedLM(config), seed)
 
 
+def make_head_model(config: roberta_ref.RobertaConfig, kind: str, labels, seed: int = 0,
+                    problem_type: str = roberta_heads.SINGLE_LABEL):
+    """A reference classifier (`kind`, label names `labels`) with every parameter random."""
+    head = roberta_heads.TaskHeadConfig(kind, tuple(labels), problem_type)
+    return randomized(roberta_heads.build_model(config, head), seed)
+
+
+def hf_config_dict(model) -> Dict:
+    """The config.json transformers would write for `model` (masked LM or classifier)."""
+    raw = model.config.to_hf_dict()
+    if model.head is not None:
+        raw["architectures"] = [model.head.architecture]
+        raw["id2label"] = {str(i): label for i, label in enumerate(model.head.labels)}
+        raw["label2id"] = {label: i for i, label in enumerate(model.head.labels)}
+        raw["problem_type"] = model.head.problem_type
+    return raw
+
+
 def random_batch(batch: int, length: int, vocab_size: int, seed: int,
                  lengths: Optional[list] = None):
     """(input_ids, attention_mask): <s> ids </s>, right-padded with <pad> to each row's length."""
@@ -61,16 +80,19 @@ def random_batch(batch: int, length: int, vocab_size: int, seed: int,
     return ids, mask
 
 
-def write_fake_hf_dir(directory: Path, model: roberta_ref.RobertaForMaskedLM,
+def write_fake_hf_dir(directory: Path, model: torch.nn.Module,
                       weights: str = "safetensors", omit: tuple = (),
-                      extra: Optional[Dict[str, torch.Tensor]] = None) -> Path:
-    """A Hugging Face-style model directory for `model`.
+                      extra: Optional[Dict[str, torch.Tensor]] = None,
+                      config: Optional[Dict] = None) -> Path:
+    """A Hugging Face-style model directory for `model` (a masked LM or a classifier).
 
     weights: "safetensors" or "bin". `omit` drops state-dict entries (e.g. the tied
     decoder weight, as real checkpoints do); `extra` adds entries (pooler, buffers).
+    `config` replaces the config.json that `hf_config_dict` would write.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps(model.config.to_hf_dict()))
+    raw = hf_config_dict(model) if config is None else config
+    (directory / "config.json").write_text(json.dumps(raw))
     state = {k: v.clone() for k, v in model.state_dict().items() if k not in omit}
     state.update(extra or {})
     if weights == "safetensors":

@@ -8,7 +8,10 @@ fails with a message that says so, because a parity test that skips proves nothi
 What it builds: transformers' own RobertaForMaskedLM with SecureBERT's config (or a tiny one),
 every parameter overwritten from a seeded generator (biases and LayerNorms too, so no term can
 hide as 0 or 1; the LM head's LayerNorm gain makes the softmax peaked, so score tolerances
-mean something), saved the ways a real checkpoint may come:
+mean something); or, the same way, transformers' RobertaForSequenceClassification /
+RobertaForTokenClassification (`build_classifier`: head weights scaled so the label logits
+spread, NER-style token labels whose label2id disagrees with id2label as real fine-tunes'
+do); saved the ways a real checkpoint may come:
   - `save_pretrained` (model.safetensors; tied decoder weight and bias left out),
   - a `.bin`-only copy: torch.save of the full state dict, the tied entries and the legacy
     `roberta.embeddings.position_ids` buffer included, as transformers 4.x wrote it.
@@ -22,7 +25,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -71,31 +74,77 @@ SHAPES = {
 }
 
 
-def hf_config(shape: Shape) -> "transformers.RobertaConfig":
-    """transformers' RobertaConfig for `shape` (SecureBERT's numbers unless overridden)."""
+def hf_config(shape: Shape, **head) -> "transformers.RobertaConfig":
+    """transformers' RobertaConfig for `shape` (SecureBERT's numbers unless overridden).
+
+    `head`: num_labels, id2label, label2id, problem_type of a classifier.
+    """
     values = dict(SECUREBERT_CONFIG, **shape.overrides)
-    return transformers.RobertaConfig(**values, initializer_range=shape.weight_std)
+    return transformers.RobertaConfig(**values, **head, initializer_range=shape.weight_std)
 
 
 @torch.no_grad()
+def _randomize(model, shape: Shape, seed: int, gains: Dict[str, float],
+               weight_stds: Dict[str, float]) -> None:
+    """Every parameter from a seeded generator, in named_parameters order (tied ones once).
+
+    LayerNorm weights 1 + 0.1 noise (times gains[name] where given), other weights
+    weight_stds.get(name, shape.weight_std) * noise, biases 0.05 * noise.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for name, param in model.named_parameters():
+        noise = torch.randn(param.shape, generator=generator)
+        if "LayerNorm.weight" in name or "layer_norm.weight" in name:
+            param.copy_(gains.get(name, 1.0) * (1.0 + 0.1 * noise))
+        elif name.endswith(".weight"):
+            param.copy_(weight_stds.get(name, shape.weight_std) * noise)
+        else:
+            param.copy_(0.05 * noise)
+
+
 def build_model(shape: Shape, seed: int) -> "transformers.RobertaForMaskedLM":
     """transformers' RobertaForMaskedLM (eval, fp32, default attention) with seeded weights."""
     torch.manual_seed(seed)  # transformers' own init draws from the global generator
     model = transformers.RobertaForMaskedLM(hf_config(shape)).eval()
-    generator = torch.Generator().manual_seed(seed)
     hidden = model.config.hidden_size
     head_gain = shape.logit_std / (shape.weight_std * hidden ** 0.5)
-    for name, param in model.named_parameters():  # tied parameters are listed once
-        noise = torch.randn(param.shape, generator=generator)
-        if name == "lm_head.layer_norm.weight":
-            param.copy_(head_gain * (1.0 + 0.1 * noise))
-        elif "LayerNorm.weight" in name or "layer_norm.weight" in name:
-            param.copy_(1.0 + 0.1 * noise)
-        elif name.endswith(".weight"):
-            param.copy_(shape.weight_std * noise)
-        else:
-            param.copy_(0.05 * noise)
+    _randomize(model, shape, seed, {"lm_head.layer_norm.weight": head_gain}, {})
     assert model.lm_head.decoder.weight is model.roberta.embeddings.word_embeddings.weight
+    return model
+
+
+def ner_labels(count: int) -> List[str]:
+    """"O", then B-/I- pairs of made-up entity types, as a token classifier's id2label."""
+    kinds = ["MALWARE", "THREAT_ACTOR", "VULNERABILITY", "TOOL", "INDICATOR", "CAMPAIGN",
+             "SYSTEM", "ORGANIZATION", "LOCATION", "TIME"]
+    labels = ["O"]
+    for i in range(1, count):
+        kind = kinds[((i - 1) // 2) % len(kinds)] + str((i - 1) // (2 * len(kinds)) or "")
+        labels.append(("B-" if i % 2 else "I-") + kind)
+    return labels
+
+
+def build_classifier(kind: str, shape: Shape, labels: Sequence[str], seed: int,
+                     problem_type: Optional[str] = None):
+    """transformers' RobertaFor{Sequence,Token}Classification (eval, fp32), seeded weights.
+
+    kind: "sequence" or "token". label2id deliberately disagrees with id2label (each name
+    maps to the next id), as some published fine-tunes' configs do: only id2label may be read.
+    The head's weights are scaled so its logits have a std of about shape.logit_std.
+    """
+    count = len(labels)
+    config = hf_config(shape, num_labels=count, id2label=dict(enumerate(labels)),
+                       label2id={name: (i + 1) % count for i, name in enumerate(labels)},
+                       problem_type=problem_type)
+    model_class = {"sequence": transformers.RobertaForSequenceClassification,
+                   "token": transformers.RobertaForTokenClassification}[kind]
+    torch.manual_seed(seed)
+    model = model_class(config).eval()
+    width = model.config.hidden_size ** 0.5
+    stds = {"classifier.weight": shape.logit_std / width,  # token head
+            "classifier.dense.weight": 1.0 / width,  # sequence head: tanh near unit scale
+            "classifier.out_proj.weight": shape.logit_std / (0.63 * width)}
+    _randomize(model, shape, seed, {}, stds)
     return model
 
 

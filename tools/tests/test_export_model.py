@@ -55,6 +55,7 @@ def test_manifest_describes_the_model(tiny_dir):
         "mask": {"token": "<mask>", "id": 50264}}
     assert manifest["max_input_tokens"] == 512 and manifest["dtype"] == "float32"
     assert (manifest["encoder"], manifest["lm_head"]) == ("encoder.pt", "lm_head.pt")
+    assert "task_head" not in manifest
     assert manifest["torch_version"] == torch.__version__
     assert manifest["exporter"] == "tools/export_model.py"
 
@@ -76,7 +77,7 @@ def test_golden_cases_have_the_promised_shape(tiny_dir):
     for case in cases:
         ids = case["input_ids"]
         assert ids[0] == 0 and ids[-1] == 2 and 1 not in ids
-        assert len(case["last_hidden_state"]) == len(ids) * 64
+        assert len(case["last_hidden_state"]) == len(ids) * 64 and "head_logits" not in case
         assert [e["position"] for e in case["lm"]] == [i for i, t in enumerate(ids) if t == 50264]
         for entry in case["lm"]:
             assert len(entry["topk_ids"]) == 10 and len(set(entry["topk_ids"])) == 10

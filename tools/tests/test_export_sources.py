@@ -122,6 +122,8 @@ def fake_transformers(model, logit_offset: float = 0.0) -> types.ModuleType:
             (Path(directory) / "tokenizer.json").write_text("{}")
 
     module = types.ModuleType("transformers")
+    config = types.SimpleNamespace(to_dict=model.config.to_hf_dict)
+    module.AutoConfig = types.SimpleNamespace(from_pretrained=lambda name: config)
     module.RobertaForMaskedLM = types.SimpleNamespace(from_pretrained=lambda name: FakeModel())
     module.AutoTokenizer = types.SimpleNamespace(from_pretrained=lambda name: FakeTokenizer())
     return module

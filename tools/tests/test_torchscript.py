@@ -13,10 +13,11 @@ VOCAB = 1000
 def exported(tmp_path_factory):
     """(eager model, reloaded encoder.pt, reloaded lm_head.pt, their directory)."""
     model = make_model(small_config(vocab_size=VOCAB), seed=2)
-    encoder, lm_head = model_dir.script_modules(model)
+    modules = model_dir.script_modules(model)
+    assert set(modules) == {model_dir.ENCODER_FILE, model_dir.LM_HEAD_FILE}
     directory = tmp_path_factory.mktemp("scripted")
-    encoder.save(str(directory / model_dir.ENCODER_FILE))
-    lm_head.save(str(directory / model_dir.LM_HEAD_FILE))
+    for name, module in modules.items():
+        module.save(str(directory / name))
     return (model, torch.jit.load(str(directory / model_dir.ENCODER_FILE)),
             torch.jit.load(str(directory / model_dir.LM_HEAD_FILE)), directory)
 
