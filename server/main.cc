@@ -56,6 +56,12 @@ ABSL_FLAG(int64_t, fairness_bound_tokens, 1024,
 ABSL_FLAG(int32_t, max_client_batch_size, 32, "Most inputs in one request.");
 ABSL_FLAG(int32_t, max_masks_per_input, 128,
           "Most <mask> tokens in one PredictMask input (INVALID_ARGUMENT past it).");
+ABSL_FLAG(int32_t, window_stride_tokens, 128,
+          "TRUNCATION_WINDOW: tokens neighbouring windows of a long input share (at most half "
+          "a window; a larger value is clamped)");
+ABSL_FLAG(int32_t, max_windows_per_input, 64,
+          "TRUNCATION_WINDOW: most windows one input may take (64 windows of 512 tokens "
+          "overlapping by 128 hold about 25,000 tokens); INVALID_ARGUMENT past it");
 ABSL_FLAG(int64_t, max_mask_predictions, 20000,
           "Most candidates in one PredictMask answer: masks over all inputs x top_k "
           "(INVALID_ARGUMENT past it, before compute).");
@@ -126,17 +132,20 @@ absl::Status Validate(const ServerOptions& o) {
            {"max_client_batch_size", o.service.limits.max_client_batch_size},
            {"max_masks_per_input", o.service.limits.max_masks_per_input},
            {"max_mask_predictions", o.service.limits.max_mask_predictions},
+           {"max_windows_per_input", o.service.limits.max_windows_per_input},
            {"max_message_bytes", o.max_message_bytes}}) {
     if (absl::Status s = positive(name, v); !s.ok()) return s;
   }
   if (o.engine.max_batch_tokens < 0 || o.instances < 0 || o.intra_op_threads < 0 ||
       o.tokenizer_threads < 0 || o.engine.max_input_tokens < 0 || o.engine.max_queue_delay_us < 0 ||
       o.engine.fairness_bound_us < 0 || o.engine.fairness_bound_tokens < 0 ||
-      o.shutdown_grace_s < 0 || o.shutdown_linger_ms < 0) {
+      o.shutdown_grace_s < 0 || o.shutdown_linger_ms < 0 ||
+      o.service.limits.window_overlap_tokens < 0) {
     return absl::InvalidArgumentError(
         "--max_batch_tokens, --instances, --intra_op_threads, --tokenizer_threads, "
         "--max_input_tokens, --max_queue_delay_us, --fairness_bound_us, --fairness_bound_tokens, "
-        "--shutdown_grace_s and --shutdown_linger_ms must not be negative");
+        "--shutdown_grace_s, --shutdown_linger_ms and --window_stride_tokens must not be "
+        "negative");
   }
   if (o.max_message_bytes > INT32_MAX) {
     return absl::InvalidArgumentError("--max_message_bytes must be below 2 GiB");
@@ -179,6 +188,8 @@ ServerOptions OptionsFromFlags() {
   o.service.limits.max_client_batch_size = absl::GetFlag(FLAGS_max_client_batch_size);
   o.service.limits.max_masks_per_input = absl::GetFlag(FLAGS_max_masks_per_input);
   o.service.limits.max_mask_predictions = absl::GetFlag(FLAGS_max_mask_predictions);
+  o.service.limits.window_overlap_tokens = absl::GetFlag(FLAGS_window_stride_tokens);
+  o.service.limits.max_windows_per_input = absl::GetFlag(FLAGS_max_windows_per_input);
   return o;
 }
 

@@ -218,6 +218,31 @@ absl::Status Server::LoadAndServe() {
   backend.info.set_max_batch_size(o.engine.max_batch_size);
   backend.info.set_max_client_batch_size(o.service.limits.max_client_batch_size);
   backend.info.set_mask_token(std::string(s.tokenizer->mask_token()));
+  backend.info.add_capabilities("embed");
+  if (spec.has_lm_head) backend.info.add_capabilities("predict_mask");
+  if (spec.task_head == batching::TaskHead::kSequenceClassification) {
+    backend.info.add_capabilities("classify");
+  } else if (spec.task_head == batching::TaskHead::kTokenClassification) {
+    backend.info.add_capabilities("extract_entities");
+  }
+  for (const std::string& label : manifest.task_head.labels) backend.info.add_labels(label);
+  backend.labels = {manifest.task_head.labels, manifest.task_head.multi_label};
+  backend.info.set_head(model::TaskHeadKindName(manifest.task_head.kind));
+  backend.info.set_multi_label(manifest.task_head.multi_label);
+  const service::WindowShape& windows = backend.pipeline->window_shape();
+  backend.info.set_window_overlap_tokens(static_cast<uint32_t>(windows.overlap));
+  backend.info.set_max_windows_per_input(
+      static_cast<uint32_t>(o.service.limits.max_windows_per_input));
+  if (windows.overlap != o.service.limits.window_overlap_tokens) {
+    spdlog::warn("--window_stride_tokens={} is more than half a window of {} tokens: using {}",
+                 o.service.limits.window_overlap_tokens, windows.window, windows.overlap);
+  }
+  if (manifest.task_head.kind != model::TaskHeadKind::kNone) {
+    spdlog::info("task head: {} with {} labels{}{}",
+                 model::TaskHeadKindName(manifest.task_head.kind), manifest.task_head.labels.size(),
+                 manifest.task_head.multi_label ? " (multi-label)" : "",
+                 spec.has_lm_head ? "" : "; no MLM head: PredictMask answers FAILED_PRECONDITION");
+  }
   s.service->SetReady(std::move(backend));
   s.metrics.SetModelInfo(spec, o.instances, o.engine.max_input_tokens);
   auto* health = s.grpc_server->GetHealthCheckService();
@@ -226,8 +251,12 @@ absl::Status Server::LoadAndServe() {
   s.ready = true;
   spdlog::info(
       "ready: serving {} on port {}; try: build/bin/securebert-client --target "
-      "127.0.0.1:{} predict-mask \"Attackers used {} to steal credentials.\"",
-      spec.model_id, s.port, s.port, std::string(s.tokenizer->mask_token()));
+      "127.0.0.1:{} {}",
+      spec.model_id, s.port, s.port,
+      spec.has_lm_head
+          ? absl::StrCat("predict-mask \"Attackers used ", std::string(s.tokenizer->mask_token()),
+                         " to steal credentials.\"")
+          : std::string("embed \"Attackers stole credentials.\""));
   return absl::OkStatus();
 }
 

@@ -42,9 +42,18 @@ BatchInput BuildBatchInput(const Batch& batch, const ModelSpec& spec) {
     std::copy(ids.begin(), ids.end(), input.input_ids.begin() + offset);
     std::fill_n(input.attention_mask.begin() + offset, ids.size(), 1);
     out.real_tokens += static_cast<int64_t>(ids.size());
-    if (request.kind == Request::Kind::kEmbed) {
-      input.row_outputs[row] = EmbeddingOutput(request.pooling);
-      continue;
+    switch (request.kind) {
+      case Request::Kind::kEmbed:
+        input.row_outputs[row] = EmbeddingOutput(request.pooling);
+        continue;
+      case Request::Kind::kClassify:
+        input.row_outputs[row] = RowOutput::kSequenceLogits;
+        continue;
+      case Request::Kind::kExtractEntities:
+        input.row_outputs[row] = RowOutput::kTokenLogits;
+        continue;
+      case Request::Kind::kPredictMask:
+        break;
     }
     out.first_lm_row[row] = static_cast<int32_t>(input.lm_rows.size());
     for (int32_t position : request.mask_positions[entry.index]) {
@@ -64,13 +73,19 @@ ModelInput BuildWarmupInput(const WarmupShape& shape, const ModelSpec& spec) {
   // The ids do not matter for shape warm-up; any in-vocabulary id will do.
   input.input_ids.assign(cells, spec.vocab_size > 4 ? 4 : 0);
   input.attention_mask.assign(cells, 1);
-  // Every kind of output in turn, so each path has run once at each shape.
-  constexpr RowOutput kOutputs[] = {RowOutput::kTokens, RowOutput::kMean, RowOutput::kCls};
-  for (int32_t row = 0; row < shape.rows; ++row) {
-    input.row_outputs.push_back(kOutputs[row % 3]);
-    input.lm_rows.push_back(LmRow{row, shape.seq_len / 2});
+  // Every kind of output the model has in turn, so each path has run once at
+  // each shape.
+  std::vector<RowOutput> outputs = {RowOutput::kTokens, RowOutput::kMean, RowOutput::kCls};
+  if (spec.task_head == TaskHead::kSequenceClassification) {
+    outputs.push_back(RowOutput::kSequenceLogits);
+  } else if (spec.task_head == TaskHead::kTokenClassification) {
+    outputs.push_back(RowOutput::kTokenLogits);
   }
-  input.top_k = std::min(kWarmupTopK, spec.vocab_size);
+  for (int32_t row = 0; row < shape.rows; ++row) {
+    input.row_outputs.push_back(outputs[row % outputs.size()]);
+    if (spec.has_lm_head) input.lm_rows.push_back(LmRow{row, shape.seq_len / 2});
+  }
+  input.top_k = spec.has_lm_head ? std::min(kWarmupTopK, spec.vocab_size) : 0;
   return input;
 }
 

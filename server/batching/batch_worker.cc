@@ -69,7 +69,8 @@ absl::Status BatchWorker::RunWarmup() {
     const ModelInput input = BuildWarmupInput(shape, spec_);
     absl::StatusOr<ModelOutput> output = SafeForward(input);
     absl::Status status =
-        output.ok() ? CheckModelOutput(input, *output, spec_.hidden_size) : output.status();
+        output.ok() ? CheckModelOutput(input, *output, spec_.hidden_size, spec_.num_labels)
+                    : output.status();
     if (!status.ok()) {
       return absl::InternalError(absl::StrCat("warm-up of instance ", instance_, " at ", shape.rows,
                                               "x", shape.seq_len, " failed: ", status.message()));
@@ -93,7 +94,8 @@ BatchWorker::Ran BatchWorker::RunForward(const Batch& batch, int32_t core_slots)
   ran.input.model_input.core_slots = core_slots;
   ran.output = SafeForward(input);
   if (ran.output.ok()) {
-    if (absl::Status s = CheckModelOutput(input, *ran.output, spec_.hidden_size); !s.ok()) {
+    if (absl::Status s = CheckModelOutput(input, *ran.output, spec_.hidden_size, spec_.num_labels);
+        !s.ok()) {
       ran.output = s;
     }
   }

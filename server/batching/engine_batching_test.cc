@@ -84,6 +84,45 @@ TEST_F(EngineBatchingTest, EmbedAndPredictMaskShareABatchWithLmRowsOnlyAtMasks) 
   EXPECT_EQ(batches[0].top_k, 7);    // the largest asked for in the batch
 }
 
+TEST_F(EngineBatchingTest, TaskHeadRowsShareABatchWithEmbedAndPredictMaskRows) {
+  EngineOptions options = Options();
+  options.min_padding_efficiency = 0.0;  // all rows in one padded batch
+  Instances instances;
+  instances.task_head = TaskHead::kTokenClassification;
+  Engine& engine = Start(options, instances, &clock_);
+  Reply& blocker = NewReply();
+  HoldWorker(&blocker);
+  Request entities = EmbedRequest({Sequence(9, 1), Sequence(4, 2)}, Pooling::kNone);
+  entities.kind = Request::Kind::kExtractEntities;
+  Request embed = EmbedRequest({Sequence(7, 3)}, Pooling::kCls);
+  Request mask = MaskRequest({Sequence(8, 4)}, 3);
+  std::vector<Request> requests = {entities, embed, mask};
+  std::vector<Reply*> replies = NewReplies(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_TRUE(engine.Submit(requests[i], replies[i]->Callback()).ok());
+  }
+  // A Classify request needs a sequence-classification head, which this
+  // model lacks: refused at the door, never batched.
+  Request classify = EmbedRequest({Sequence(5, 5)}, Pooling::kNone);
+  classify.kind = Request::Kind::kClassify;
+  const absl::Status refused = engine.Submit(classify, NewReply().Callback());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  gate_.Open();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto response = replies[i]->Await();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_TRUE(MatchesFake(requests[i], *response, kHidden, kVocab, kLabels)) << i;
+  }
+  EXPECT_EQ(replies[0]->Await()->outputs[0].shape, (std::vector<int64_t>{9, kLabels}));
+  const std::vector<SeenBatch> batches = Batches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].rows, 4);
+  EXPECT_EQ(std::count(batches[0].row_outputs.begin(), batches[0].row_outputs.end(),
+                       RowOutput::kTokenLogits),
+            2);
+  EXPECT_EQ(batches[0].lm_rows, 1);
+}
+
 TEST_F(EngineBatchingTest, PredictMaskOnlyBatchSkipsHiddenStates) {
   Engine& engine = Start(Options());
   Request mask = MaskRequest({Sequence(6, 1)}, 2000 / 2);

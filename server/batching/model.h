@@ -31,6 +31,18 @@ enum class RowOutput {
   kTokens,   // every real token's vector: [num_tokens, hidden]
   kCls,      // the <s> (first) token's vector: [hidden]
   kMean,     // the mean over the row's real tokens, <s> and </s> included: [hidden]
+  // The sequence-classification head on the <s> vector: [num_labels] logits.
+  kSequenceLogits,
+  // The token-classification head on every real token: [num_tokens, num_labels]
+  // logits.
+  kTokenLogits,
+};
+
+// The fine-tuned head a model carries beside its encoder, if any.
+enum class TaskHead {
+  kNone,
+  kSequenceClassification,  // answers kSequenceLogits rows
+  kTokenClassification,     // answers kTokenLogits rows
 };
 
 // One padded batch, built by the engine.
@@ -57,7 +69,8 @@ struct ModelInput {
 struct ModelOutput {
   // Per row, what row_outputs asked for, row-major float32: num_tokens x
   // hidden values for kTokens (real tokens only, no padding), hidden for
-  // kCls and kMean, none for kNothing. batch_size entries.
+  // kCls and kMean, num_labels for kSequenceLogits, num_tokens x num_labels
+  // for kTokenLogits, none for kNothing. batch_size entries.
   std::vector<std::vector<float>> embeddings;
   // Row-major [lm_rows.size(), top_k]: vocabulary ids, best first.
   std::vector<int32_t> topk_ids;
@@ -76,6 +89,9 @@ struct ModelSpec {
   int32_t pad_id = 1;            // id written into padding positions
   std::string device;            // "cpu", "cuda:0", ...
   std::string dtype;             // "float32", "float16", "bfloat16"
+  bool has_lm_head = true;       // can answer lm_rows (PredictMask)
+  TaskHead task_head = TaskHead::kNone;
+  int32_t num_labels = 0;  // the task head's outputs; 0 without one
 };
 
 class Model {

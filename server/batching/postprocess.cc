@@ -9,12 +9,17 @@ namespace securebert::batching {
 namespace {
 
 // Values a row's embedding holds for `output` with `num_tokens` real tokens.
-size_t EmbeddingSize(RowOutput output, int64_t num_tokens, int32_t hidden_size) {
+size_t EmbeddingSize(RowOutput output, int64_t num_tokens, int32_t hidden_size,
+                     int32_t num_labels) {
   switch (output) {
     case RowOutput::kNothing:
       return 0;
     case RowOutput::kTokens:
       return static_cast<size_t>(num_tokens) * hidden_size;
+    case RowOutput::kSequenceLogits:
+      return static_cast<size_t>(num_labels);
+    case RowOutput::kTokenLogits:
+      return static_cast<size_t>(num_tokens) * num_labels;
     case RowOutput::kCls:
     case RowOutput::kMean:
       break;
@@ -30,7 +35,7 @@ int64_t RealTokens(const ModelInput& input, int32_t row) {
 }  // namespace
 
 absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output,
-                              int32_t hidden_size) {
+                              int32_t hidden_size, int32_t num_labels) {
   if (output.embeddings.size() != static_cast<size_t>(input.batch_size)) {
     return absl::InternalError(absl::StrCat("model returned embeddings for ",
                                             output.embeddings.size(), " rows; expected ",
@@ -38,7 +43,7 @@ absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output
   }
   for (int32_t row = 0; row < input.batch_size; ++row) {
     const size_t expected =
-        EmbeddingSize(input.row_outputs[row], RealTokens(input, row), hidden_size);
+        EmbeddingSize(input.row_outputs[row], RealTokens(input, row), hidden_size, num_labels);
     if (output.embeddings[row].size() != expected) {
       return absl::InternalError(absl::StrCat("model returned ", output.embeddings[row].size(),
                                               " values for row ", row, "; expected ", expected));
@@ -68,6 +73,14 @@ SequenceOutput MakeSequenceOutput(const Request& request, int32_t index,
       out.shape = {hidden_size};
       if (request.normalize) L2Normalize(&out.values);
     }
+    return out;
+  }
+  if (request.kind == Request::Kind::kClassify || request.kind == Request::Kind::kExtractEntities) {
+    out.values = std::move(output->embeddings[row]);
+    const auto labels = static_cast<int64_t>(out.values.size());
+    out.shape = request.kind == Request::Kind::kClassify
+                    ? std::vector<int64_t>{labels}
+                    : std::vector<int64_t>{num_tokens, labels / std::max(1, num_tokens)};
     return out;
   }
   // The batch ran top-k with the largest k any row asked for; keep this

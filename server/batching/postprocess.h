@@ -18,9 +18,10 @@
 namespace securebert::batching {
 
 // INTERNAL naming the mismatch unless `output` has the sizes `input` asked
-// for (a Model bug must fail its batch, not read out of bounds).
+// for (a Model bug must fail its batch, not read out of bounds). `num_labels`
+// is the task head's (ModelSpec::num_labels).
 absl::Status CheckModelOutput(const ModelInput& input, const ModelOutput& output,
-                              int32_t hidden_size);
+                              int32_t hidden_size, int32_t num_labels = 0);
 
 // The answer for sequence `index` of `request`, which ran as `row` of a batch
 // built as `batch_input` and produced `output` (already checked). Moves the

@@ -39,8 +39,10 @@ struct Timing {
 // sequences) and the engine runs it.
 struct Request {
   enum class Kind {
-    kEmbed,        // hidden states, pooled or not
-    kPredictMask,  // LM-head top-k at each <mask>
+    kEmbed,            // hidden states, pooled or not
+    kPredictMask,      // LM-head top-k at each <mask>
+    kClassify,         // the sequence-classification head's logits
+    kExtractEntities,  // the token-classification head's logits per token
   };
 
   Kind kind = Kind::kEmbed;  // what to compute
@@ -69,9 +71,10 @@ struct SequenceOutput {
   };
 
   // Embed: row-major values; [num_tokens, hidden] for kNone, [hidden] pooled
-  // (pooled by the model, see ModelInput::rows).
+  // (pooled by the model, see ModelInput::rows). Classify: the head's
+  // [num_labels] logits. ExtractEntities: [num_tokens, num_labels] logits.
   std::vector<float> values;
-  std::vector<int64_t> shape;  // Embed: the shape of `values`
+  std::vector<int64_t> shape;  // Embed, Classify, ExtractEntities: the shape of `values`
   uint32_t num_tokens = 0;     // tokens the model saw, <s> and </s> included
   std::vector<Mask> masks;     // PredictMask: one per mask position, in order
 };

@@ -61,8 +61,27 @@ absl::Status ValidateRequest(const Request& request, const ModelSpec& spec,
       return status;
     }
   }
-  if (request.kind == Request::Kind::kPredictMask) {
-    return ValidateMasks(request);
+  switch (request.kind) {
+    case Request::Kind::kPredictMask:
+      if (!spec.has_lm_head) {
+        return absl::FailedPreconditionError(
+            "this model has no MLM head: it cannot predict <mask> (PredictMask)");
+      }
+      return ValidateMasks(request);
+    case Request::Kind::kClassify:
+      if (spec.task_head != TaskHead::kSequenceClassification) {
+        return absl::FailedPreconditionError(
+            "this model has no sequence-classification head: it cannot Classify");
+      }
+      break;
+    case Request::Kind::kExtractEntities:
+      if (spec.task_head != TaskHead::kTokenClassification) {
+        return absl::FailedPreconditionError(
+            "this model has no token-classification head: it cannot ExtractEntities");
+      }
+      break;
+    case Request::Kind::kEmbed:
+      break;
   }
   return absl::OkStatus();
 }

@@ -29,6 +29,36 @@ void ReadSpecialToken(const json& specials, const char* name, int32_t* id, std::
   if (token != nullptr) *token = Field<std::string>(entry, "token");
 }
 
+void ParseTaskHead(const json& head, TaskHead* out) {
+  const auto kind = Field<std::string>(head, "kind");
+  if (kind == TaskHeadKindName(TaskHeadKind::kSequenceClassification)) {
+    out->kind = TaskHeadKind::kSequenceClassification;
+  } else if (kind == TaskHeadKindName(TaskHeadKind::kTokenClassification)) {
+    out->kind = TaskHeadKind::kTokenClassification;
+  } else {
+    throw std::invalid_argument(absl::StrCat("\"task_head\": \"kind\" \"", kind,
+                                             "\" is not sequence_classification or "
+                                             "token_classification"));
+  }
+  out->file = Field<std::string>(head, "file");
+  out->labels = Field<std::vector<std::string>>(head, "labels");
+  const auto num_labels = Field<int64_t>(head, "num_labels");
+  if (out->labels.empty() || num_labels != static_cast<int64_t>(out->labels.size())) {
+    throw std::invalid_argument(absl::StrCat("\"task_head\": \"num_labels\" ", num_labels,
+                                             " must be positive and match the ", out->labels.size(),
+                                             " \"labels\""));
+  }
+  const std::string problem = head.value("problem_type", "single_label_classification");
+  if (problem == "multi_label_classification") {
+    out->multi_label = true;
+  } else if (problem != "single_label_classification") {
+    throw std::invalid_argument(absl::StrCat("\"task_head\": \"problem_type\" \"", problem,
+                                             "\" is not single_label_classification or "
+                                             "multi_label_classification"));
+  }
+  out->architecture = head.value("architecture", "");
+}
+
 void Parse(const json& root, ModelManifest* m) {
   if (Field<std::string>(root, "format") != "securebert-model") {
     throw std::invalid_argument("\"format\" is not \"securebert-model\"");
@@ -64,7 +94,12 @@ void Parse(const json& root, ModelManifest* m) {
         absl::StrCat("\"dtype\" \"", m->dtype, "\" is not float32 or ", kInt8Dynamic));
   }
   m->encoder_file = Field<std::string>(root, "encoder");
-  m->lm_head_file = Field<std::string>(root, "lm_head");
+  // A fine-tuned checkpoint (a task head) may come without the MLM head.
+  m->lm_head_file = root.value("lm_head", "");
+  if (root.contains("task_head")) ParseTaskHead(root.at("task_head"), &m->task_head);
+  if (m->lm_head_file.empty() && m->task_head.kind == TaskHeadKind::kNone) {
+    throw std::invalid_argument("the model has neither \"lm_head\" nor \"task_head\"");
+  }
   const json& files = root.at("files");
   for (auto it = files.begin(); it != files.end(); ++it) {
     m->files[it.key()] =
@@ -94,8 +129,8 @@ absl::Status CheckNumbers(const ModelManifest& m) {
 }
 
 absl::Status CheckFiles(const ModelManifest& m) {
-  for (const std::string& name : {m.encoder_file, m.lm_head_file}) {
-    if (m.files.count(name) == 0) {
+  for (const std::string& name : {m.encoder_file, m.lm_head_file, m.task_head.file}) {
+    if (!name.empty() && m.files.count(name) == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("manifest.json: \"", name, "\" is not listed under \"files\""));
     }
@@ -118,6 +153,18 @@ absl::Status CheckFiles(const ModelManifest& m) {
 }
 
 }  // namespace
+
+const char* TaskHeadKindName(TaskHeadKind kind) {
+  switch (kind) {
+    case TaskHeadKind::kSequenceClassification:
+      return "sequence_classification";
+    case TaskHeadKind::kTokenClassification:
+      return "token_classification";
+    case TaskHeadKind::kNone:
+      break;
+  }
+  return "";
+}
 
 absl::StatusOr<ModelManifest> LoadManifest(const std::string& dir) {
   std::error_code ec;

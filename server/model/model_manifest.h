@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -20,6 +21,24 @@ namespace securebert::model {
 // The dtype of a model whose encoder Linear layers are dynamically quantized
 // to int8 (tools/quantize.py): CPU only, float32 activations.
 inline constexpr char kInt8Dynamic[] = "int8-dynamic";
+
+// A fine-tuned task head beside the encoder ("task_head" in the manifest).
+enum class TaskHeadKind {
+  kNone,                    // no task head
+  kSequenceClassification,  // <s> vector -> dense -> tanh -> out_proj: [num_labels]
+  kTokenClassification,     // every token's vector -> Linear: [num_labels] per token
+};
+
+struct TaskHead {
+  TaskHeadKind kind = TaskHeadKind::kNone;
+  std::string file;                 // TorchScript head, relative to dir
+  std::vector<std::string> labels;  // names in id order (the checkpoint's id2label)
+  bool multi_label = false;         // problem_type multi_label_classification
+  std::string architecture;         // e.g. "RobertaForTokenClassification", for humans
+};
+
+// "sequence_classification", "token_classification", or "" for kNone.
+const char* TaskHeadKindName(TaskHeadKind kind);
 
 // One file of the model directory, as the manifest records it.
 struct ManifestFile {
@@ -47,7 +66,9 @@ struct ModelManifest {
   std::string dtype;                          // "float32" or kInt8Dynamic
   std::string quantized_engine;               // int8: LibTorch's engine, e.g. "x86"
   std::string encoder_file;                   // TorchScript encoder, relative to dir
-  std::string lm_head_file;                   // TorchScript LM head, relative to dir
+  std::string lm_head_file;                   // TorchScript LM head, relative to dir;
+                                              // empty when the model has none
+  TaskHead task_head;                         // kind kNone when the model has none
   std::map<std::string, ManifestFile> files;  // every file but the manifest
 };
 

@@ -26,7 +26,12 @@ namespace securebert::model {
 
 struct TorchModel::Modules {
   torch::jit::Module encoder;  // (input_ids, attention_mask) -> [B, T, H]
-  torch::jit::Module lm_head;  // [N, H] -> [N, V]
+  torch::jit::Module lm_head;  // [N, H] -> [N, V]; absent without an MLM head
+  bool has_lm_head = false;
+  // Sequence head: [N, H] (<s> vectors) -> [N, L]; token head: [N, T, H] ->
+  // [N, T, L]. Absent without a task head.
+  torch::jit::Module task_head;
+  bool has_task_head = false;
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat;
   bool tied_embedding = false;  // lm_head's decoder uses encoder's embedding
@@ -144,10 +149,19 @@ absl::Status CheckVocabulary(const ModelManifest& m) {
   return absl::OkStatus();
 }
 
+// The task head's logits for one probe row of `hidden` ([1, 3, H]).
+torch::Tensor ProbeTaskHead(const ModelManifest& m, torch::jit::Module& head,
+                            const torch::Tensor& hidden) {
+  if (m.task_head.kind == TaskHeadKind::kSequenceClassification) {
+    return head.forward({hidden.select(1, 0)}).toTensor();  // [1, L]
+  }
+  return head.forward({hidden}).toTensor().select(0, 0);  // [3, L]
+}
+
 // Runs the modules once on <s> <mask> </s> and checks what they return
-// against the manifest.
-absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder, torch::jit::Module& lm_head,
-                   const torch::Device& device) {
+// against the manifest. `lm_head` and `task_head` are null when absent.
+absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder, torch::jit::Module* lm_head,
+                   torch::jit::Module* task_head, const torch::Device& device) {
   c10::InferenceMode guard;
   try {
     torch::Tensor ids =
@@ -162,11 +176,24 @@ absl::Status Probe(const ModelManifest& m, torch::jit::Module& encoder, torch::j
           "manifest/module mismatch: ", m.encoder_file, " returned shape ",
           c10::str(hidden.sizes()), " for 1x3 input; manifest says hidden_size=", m.hidden_size));
     }
-    torch::Tensor logits = lm_head.forward({hidden.select(0, 0)}).toTensor();
-    if (logits.dim() != 2 || logits.size(1) != m.vocab_size) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "vocabulary size mismatch: ", m.lm_head_file, " returns ", c10::str(logits.sizes()),
-          " logits; manifest says vocab_size=", m.vocab_size));
+    if (lm_head != nullptr) {
+      torch::Tensor logits = lm_head->forward({hidden.select(0, 0)}).toTensor();
+      if (logits.dim() != 2 || logits.size(1) != m.vocab_size) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "vocabulary size mismatch: ", m.lm_head_file, " returns ", c10::str(logits.sizes()),
+            " logits; manifest says vocab_size=", m.vocab_size));
+      }
+    }
+    if (task_head != nullptr) {
+      const int64_t labels = static_cast<int64_t>(m.task_head.labels.size());
+      const int64_t rows = m.task_head.kind == TaskHeadKind::kSequenceClassification ? 1 : 3;
+      torch::Tensor logits = ProbeTaskHead(m, *task_head, hidden);
+      if (logits.dim() != 2 || logits.size(0) != rows || logits.size(1) != labels) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("manifest/module mismatch: ", m.task_head.file, " (",
+                         TaskHeadKindName(m.task_head.kind), ") returns ", c10::str(logits.sizes()),
+                         " logits for ", rows, " row(s); manifest says ", labels, " labels"));
+      }
     }
   } catch (const c10::Error& e) {
     return absl::FailedPreconditionError(
@@ -261,6 +288,18 @@ absl::Status CheckInput(const batching::ModelInput& in, const batching::ModelSpe
                      in.input_ids.size(), " ids, ", in.attention_mask.size(), " mask cells and ",
                      in.row_outputs.size(), " row outputs"));
   }
+  if (!in.lm_rows.empty() && !spec.has_lm_head) {
+    return absl::FailedPreconditionError("this model has no MLM head: it cannot predict <mask>");
+  }
+  for (const batching::RowOutput output : in.row_outputs) {
+    const bool sequence = output == batching::RowOutput::kSequenceLogits;
+    const bool token = output == batching::RowOutput::kTokenLogits;
+    if ((sequence && spec.task_head != batching::TaskHead::kSequenceClassification) ||
+        (token && spec.task_head != batching::TaskHead::kTokenClassification)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "this model has no ", sequence ? "sequence" : "token", "-classification head"));
+    }
+  }
   for (const batching::LmRow& r : in.lm_rows) {
     if (r.row < 0 || r.row >= in.batch_size || r.position < 0 || r.position >= in.seq_len) {
       return absl::InvalidArgumentError(
@@ -293,13 +332,31 @@ void StoreRows(const torch::Tensor& values, const std::vector<int64_t>& rows,
   }
 }
 
+// Copies the real tokens' rows of `values` ([rows.size(), seq_len, width])
+// into out->embeddings: num_tokens x width floats per row. Rows are padded on
+// the right, so a row's real tokens are its first ones.
+void StoreTokenRows(const batching::ModelInput& in, const torch::Tensor& values,
+                    const std::vector<int64_t>& rows, batching::ModelOutput* out) {
+  const torch::Tensor host = values.to(torch::kCPU, torch::kFloat).contiguous();
+  const int64_t width = host.size(2);
+  const int64_t block = in.seq_len * width;
+  const float* data = host.data_ptr<float>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto mask_row = in.attention_mask.begin() + rows[i] * in.seq_len;
+    const int64_t tokens =
+        std::count_if(mask_row, mask_row + in.seq_len, [](int64_t m) { return m != 0; });
+    const float* begin = data + static_cast<int64_t>(i) * block;
+    out->embeddings[rows[i]].assign(begin, begin + tokens * width);
+  }
+}
+
 // Pools on the device what each row asks for (ModelInput::row_outputs) and
 // copies only that to the host: a CLS or mean row moves one vector, not its
-// whole [seq_len, hidden] block. Rows are padded on the right, so a row's
-// real tokens are its first ones.
+// whole [seq_len, hidden] block; a classification row moves its logits.
+// `task_head` is null for a model without one.
 void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidden,
                        const torch::Tensor& mask, const torch::Device& device,
-                       batching::ModelOutput* out) {
+                       torch::jit::Module* task_head, batching::ModelOutput* out) {
   out->embeddings.assign(in.batch_size, {});
   auto index_of = [&device](const std::vector<int64_t>& rows) {
     return ToDevice(rows, static_cast<int64_t>(rows.size()), 1, device).view(-1);
@@ -314,17 +371,16 @@ void CollectEmbeddings(const batching::ModelInput& in, const torch::Tensor& hidd
     StoreRows(sums / weights.sum(1), rows, out);
   }
   if (const auto rows = RowsAsking(in, batching::RowOutput::kTokens); !rows.empty()) {
-    const torch::Tensor host =
-        hidden.index_select(0, index_of(rows)).to(torch::kCPU, torch::kFloat).contiguous();
-    const int64_t block = in.seq_len * host.size(2);
-    const float* data = host.data_ptr<float>();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const auto mask_row = in.attention_mask.begin() + rows[i] * in.seq_len;
-      const int64_t tokens =
-          std::count_if(mask_row, mask_row + in.seq_len, [](int64_t m) { return m != 0; });
-      const float* begin = data + static_cast<int64_t>(i) * block;
-      out->embeddings[rows[i]].assign(begin, begin + tokens * host.size(2));
-    }
+    StoreTokenRows(in, hidden.index_select(0, index_of(rows)), rows, out);
+  }
+  if (task_head == nullptr) return;
+  if (const auto rows = RowsAsking(in, batching::RowOutput::kSequenceLogits); !rows.empty()) {
+    const torch::Tensor cls = hidden.index_select(0, index_of(rows)).select(1, 0);
+    StoreRows(task_head->forward({cls}).toTensor(), rows, out);
+  }
+  if (const auto rows = RowsAsking(in, batching::RowOutput::kTokenLogits); !rows.empty()) {
+    const torch::Tensor selected = hidden.index_select(0, index_of(rows));
+    StoreTokenRows(in, task_head->forward({selected}).toTensor(), rows, out);
   }
 }
 
@@ -419,15 +475,31 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
       LoadModule(*manifest, manifest->encoder_file, *device, *dtype);
   if (!encoder.ok()) return encoder.status();
   modules->encoder = *std::move(encoder);
-  absl::StatusOr<torch::jit::Module> lm_head =
-      LoadModule(*manifest, manifest->lm_head_file, *device, *dtype);
-  if (!lm_head.ok()) return lm_head.status();
-  modules->lm_head = *std::move(lm_head);
-  modules->tied_embedding = ShareTiedEmbedding(modules->encoder, modules->lm_head);
-  modules->weight_bytes = DistinctWeightBytes({&modules->encoder, &modules->lm_head});
-  if (absl::Status s = Probe(*manifest, modules->encoder, modules->lm_head, modules->device);
-      !s.ok())
+  std::vector<const torch::jit::Module*> loaded = {&modules->encoder};
+  if (!manifest->lm_head_file.empty()) {
+    absl::StatusOr<torch::jit::Module> lm_head =
+        LoadModule(*manifest, manifest->lm_head_file, *device, *dtype);
+    if (!lm_head.ok()) return lm_head.status();
+    modules->lm_head = *std::move(lm_head);
+    modules->has_lm_head = true;
+    modules->tied_embedding = ShareTiedEmbedding(modules->encoder, modules->lm_head);
+    loaded.push_back(&modules->lm_head);
+  }
+  if (manifest->task_head.kind != TaskHeadKind::kNone) {
+    absl::StatusOr<torch::jit::Module> head =
+        LoadModule(*manifest, manifest->task_head.file, *device, *dtype);
+    if (!head.ok()) return head.status();
+    modules->task_head = *std::move(head);
+    modules->has_task_head = true;
+    loaded.push_back(&modules->task_head);
+  }
+  modules->weight_bytes = DistinctWeightBytes(loaded);
+  if (absl::Status s =
+          Probe(*manifest, modules->encoder, modules->has_lm_head ? &modules->lm_head : nullptr,
+                modules->has_task_head ? &modules->task_head : nullptr, modules->device);
+      !s.ok()) {
     return s;
+  }
 
   batching::ModelSpec spec;
   spec.model_id = manifest->model_id;
@@ -439,6 +511,18 @@ absl::StatusOr<std::shared_ptr<TorchModel>> TorchModel::Load(const std::string& 
   spec.device = modules->device.str();
   // An int8 model computes in float32 between its int8 matrix products.
   spec.dtype = manifest->dtype == kInt8Dynamic ? manifest->dtype : options.dtype;
+  spec.has_lm_head = modules->has_lm_head;
+  switch (manifest->task_head.kind) {
+    case TaskHeadKind::kSequenceClassification:
+      spec.task_head = batching::TaskHead::kSequenceClassification;
+      break;
+    case TaskHeadKind::kTokenClassification:
+      spec.task_head = batching::TaskHead::kTokenClassification;
+      break;
+    case TaskHeadKind::kNone:
+      break;
+  }
+  spec.num_labels = static_cast<int32_t>(manifest->task_head.labels.size());
   return std::shared_ptr<TorchModel>(
       new TorchModel(*std::move(manifest), std::move(spec), std::move(modules)));
 }
@@ -461,7 +545,8 @@ absl::StatusOr<batching::ModelOutput> TorchModel::Forward(const batching::ModelI
     torch::Tensor ids = ToDevice(in.input_ids, rows, cols, device);
     torch::Tensor mask = ToDevice(in.attention_mask, rows, cols, device);
     torch::Tensor hidden = modules_->encoder.forward({ids, mask}).toTensor();
-    CollectEmbeddings(in, hidden, mask, device, &out);
+    CollectEmbeddings(in, hidden, mask, device,
+                      modules_->has_task_head ? &modules_->task_head : nullptr, &out);
     if (!in.lm_rows.empty()) {
       std::vector<int64_t> flat;
       flat.reserve(in.lm_rows.size());

@@ -33,6 +33,7 @@
 #include "service/metrics.h"
 #include "service/model_request.h"
 #include "service/request_limits.h"
+#include "service/windows.h"
 #include "tokenizer/tokenizer.h"
 
 namespace securebert::service {
@@ -50,27 +51,31 @@ class ModelPipeline {
   // then queues the request in the engine.
   void Submit(ModelRequest request, Done done);
   // Tokenizes `texts` on the pool without model compute.
-  void Tokenize(std::shared_ptr<const std::vector<std::string>> texts,
-                tokenizer::Truncation truncation, TokenizeDone done);
+  void Tokenize(std::shared_ptr<const std::vector<std::string>> texts, InputTruncation truncation,
+                TokenizeDone done);
 
   const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
   int32_t max_input_tokens() const { return max_input_tokens_; }
+  // How TRUNCATION_WINDOW cuts long inputs: windows of max_input_tokens, the
+  // overlap RequestLimits asks for, at most half a window.
+  const WindowShape& window_shape() const { return window_shape_; }
 
  private:
   // Runs on a pool thread.
   absl::StatusOr<std::vector<tokenizer::Encoding>> Encode(const std::vector<std::string>& texts,
-                                                          tokenizer::Truncation truncation) const;
+                                                          InputTruncation truncation) const;
   void TokenizeAndQueue(ModelRequest request, Done done);
-  // Moves the encodings' ids into `request` (and the masks' positions);
-  // returns which texts were truncated.
-  std::vector<bool> FillSequences(std::vector<tokenizer::Encoding> encodings,
-                                  batching::Request* request) const;
+  // Moves the encodings' ids into `request` (and the masks' positions), and
+  // into `result` which texts were truncated (and, for ExtractEntities, the
+  // tokens' offsets).
+  void FillSequences(std::vector<tokenizer::Encoding> encodings, batching::Request* request,
+                     ModelResult* result) const;
   // The limits that tokens tell, and the estimated size of the answer.
   absl::Status CheckTokenized(const ModelRequest& request,
                               const std::vector<bool>& truncated) const;
-  // The engine's reply, handed to the pool to finish the call there.
-  batching::DoneCallback Continuation(std::vector<bool> truncated, bool omit_sequence,
-                                      std::shared_ptr<Done> done);
+  // The engine's reply, handed to the pool to finish the call there, where
+  // it completes `base` (ModelResult::response).
+  batching::DoneCallback Continuation(ModelResult base, std::shared_ptr<Done> done);
 
   // Constant after construction; pointers not owned.
   const tokenizer::Tokenizer* const tokenizer_;
@@ -79,6 +84,7 @@ class ModelPipeline {
   ServerMetrics* const metrics_;
   const RequestLimits limits_;
   const int32_t max_input_tokens_;
+  const WindowShape window_shape_;
 };
 
 }  // namespace securebert::service

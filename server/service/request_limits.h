@@ -32,6 +32,10 @@ struct RequestLimits {
   // Largest answer the server builds, estimated before compute; the server
   // sets it to --max_message_bytes, past which gRPC could not send it anyway.
   int64_t max_response_bytes = int64_t{64} << 20;
+  // TRUNCATION_WINDOW: tokens neighbouring windows share (at most half a
+  // window is used), and the most windows one input may take.
+  int32_t window_overlap_tokens = 128;
+  int32_t max_windows_per_input = 64;
 };
 
 // INVALID_ARGUMENT unless `count` inputs is 1..max_client_batch_size.

@@ -1,5 +1,6 @@
 #include "service/request_mapping.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,27 +29,61 @@ absl::StatusOr<batching::Pooling> MapPooling(int pooling) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<tokenizer::Truncation> MapTruncation(int truncation) {
-  switch (truncation) {
-    case wire::v1::TRUNCATION_NONE:
-      return tokenizer::Truncation::kNone;
-    case wire::v1::TRUNCATION_RIGHT:
-      return tokenizer::Truncation::kRight;
-    case wire::v1::TRUNCATION_LEFT:
-      return tokenizer::Truncation::kLeft;
+absl::StatusOr<Aggregation> MapAggregation(int aggregation) {
+  switch (aggregation) {
+    case wire::v1::AGGREGATION_NONE:
+      return Aggregation::kNone;
+    case wire::v1::AGGREGATION_SIMPLE:
+      return Aggregation::kSimple;
+    case wire::v1::AGGREGATION_FIRST:
+      return Aggregation::kFirst;
+    case wire::v1::AGGREGATION_AVERAGE:
+      return Aggregation::kAverage;
+    case wire::v1::AGGREGATION_MAX:
+      return Aggregation::kMax;
     default:
       return absl::InvalidArgumentError(
-          absl::StrCat("truncation: unknown value ", truncation,
-                       "; use TRUNCATION_NONE, TRUNCATION_RIGHT or TRUNCATION_LEFT"));
+          absl::StrCat("aggregation: unknown value ", aggregation,
+                       "; use AGGREGATION_NONE, AGGREGATION_SIMPLE, AGGREGATION_FIRST, "
+                       "AGGREGATION_AVERAGE or AGGREGATION_MAX"));
+  }
+}
+
+// The inputs and truncation every model request has.
+absl::StatusOr<ModelRequest> MapTexts(const google::protobuf::RepeatedPtrField<std::string>& inputs,
+                                      int truncation, const RequestLimits& limits) {
+  if (absl::Status s = CheckInputCount(inputs.size(), limits); !s.ok()) return s;
+  absl::StatusOr<InputTruncation> mapped = MapTruncation(truncation);
+  if (!mapped.ok()) return mapped.status();
+  ModelRequest out;
+  out.texts = CopyTexts(inputs);
+  out.truncation = *mapped;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<InputTruncation> MapTruncation(int truncation) {
+  switch (truncation) {
+    case wire::v1::TRUNCATION_NONE:
+      return InputTruncation::kNone;
+    case wire::v1::TRUNCATION_RIGHT:
+      return InputTruncation::kRight;
+    case wire::v1::TRUNCATION_LEFT:
+      return InputTruncation::kLeft;
+    case wire::v1::TRUNCATION_WINDOW:
+      return InputTruncation::kWindow;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "truncation: unknown value ", truncation,
+          "; use TRUNCATION_NONE, TRUNCATION_RIGHT, TRUNCATION_LEFT or TRUNCATION_WINDOW"));
   }
 }
 
 absl::StatusOr<ModelRequest> MapEmbedRequest(const wire::v1::EmbedRequest& request,
                                              const RequestLimits& limits) {
   if (absl::Status s = CheckInputCount(request.inputs_size(), limits); !s.ok()) return s;
-  absl::StatusOr<tokenizer::Truncation> truncation = MapTruncation(request.truncation());
+  absl::StatusOr<InputTruncation> truncation = MapTruncation(request.truncation());
   if (!truncation.ok()) return truncation.status();
   absl::StatusOr<batching::Pooling> pooling = MapPooling(request.pooling());
   if (!pooling.ok()) return pooling.status();
@@ -64,7 +99,7 @@ absl::StatusOr<ModelRequest> MapEmbedRequest(const wire::v1::EmbedRequest& reque
 absl::StatusOr<ModelRequest> MapPredictMaskRequest(const wire::v1::PredictMaskRequest& request,
                                                    const RequestLimits& limits) {
   if (absl::Status s = CheckInputCount(request.inputs_size(), limits); !s.ok()) return s;
-  absl::StatusOr<tokenizer::Truncation> truncation = MapTruncation(request.truncation());
+  absl::StatusOr<InputTruncation> truncation = MapTruncation(request.truncation());
   if (!truncation.ok()) return truncation.status();
   absl::StatusOr<int32_t> top_k = ResolveTopK(request.top_k(), limits);
   if (!top_k.ok()) return top_k.status();
@@ -74,6 +109,33 @@ absl::StatusOr<ModelRequest> MapPredictMaskRequest(const wire::v1::PredictMaskRe
   out.omit_sequence = request.omit_sequence();
   out.request.kind = batching::Request::Kind::kPredictMask;
   out.request.top_k = *top_k;
+  return out;
+}
+
+absl::StatusOr<ModelRequest> MapClassifyRequest(const wire::v1::ClassifyRequest& request,
+                                                const RequestLimits& limits) {
+  absl::StatusOr<ModelRequest> out = MapTexts(request.inputs(), request.truncation(), limits);
+  if (!out.ok()) return out.status();
+  out->request.kind = batching::Request::Kind::kClassify;
+  // More than the head has means every label, as in Hugging Face's pipeline.
+  out->task.top_k = static_cast<int32_t>(std::min<uint32_t>(request.top_k(), 1u << 30));
+  return out;
+}
+
+absl::StatusOr<ModelRequest> MapExtractEntitiesRequest(
+    const wire::v1::ExtractEntitiesRequest& request, const RequestLimits& limits) {
+  absl::StatusOr<ModelRequest> out = MapTexts(request.inputs(), request.truncation(), limits);
+  if (!out.ok()) return out.status();
+  absl::StatusOr<Aggregation> aggregation = MapAggregation(request.aggregation());
+  if (!aggregation.ok()) return aggregation.status();
+  const float threshold = request.threshold();
+  if (!(threshold >= 0.0f && threshold <= 1.0f)) {  // NaN fails both
+    return absl::InvalidArgumentError(
+        absl::StrCat("threshold: ", threshold, " is not a score in [0, 1]"));
+  }
+  out->request.kind = batching::Request::Kind::kExtractEntities;
+  out->task.aggregation = *aggregation;
+  out->task.threshold = threshold;
   return out;
 }
 

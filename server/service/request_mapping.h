@@ -15,7 +15,7 @@
 
 namespace securebert::service {
 
-absl::StatusOr<tokenizer::Truncation> MapTruncation(int truncation);
+absl::StatusOr<InputTruncation> MapTruncation(int truncation);
 
 // Maps an Embed request (deadline and cancel flag left to the caller).
 absl::StatusOr<ModelRequest> MapEmbedRequest(const wire::v1::EmbedRequest& request,
@@ -24,6 +24,15 @@ absl::StatusOr<ModelRequest> MapEmbedRequest(const wire::v1::EmbedRequest& reque
 // Maps a PredictMask request (deadline and cancel flag left to the caller).
 absl::StatusOr<ModelRequest> MapPredictMaskRequest(const wire::v1::PredictMaskRequest& request,
                                                    const RequestLimits& limits);
+
+// Maps a Classify request (deadline and cancel flag left to the caller).
+absl::StatusOr<ModelRequest> MapClassifyRequest(const wire::v1::ClassifyRequest& request,
+                                                const RequestLimits& limits);
+
+// Maps an ExtractEntities request (deadline and cancel flag left to the
+// caller): the aggregation must be known and the threshold in [0, 1].
+absl::StatusOr<ModelRequest> MapExtractEntitiesRequest(
+    const wire::v1::ExtractEntitiesRequest& request, const RequestLimits& limits);
 
 }  // namespace securebert::service
 

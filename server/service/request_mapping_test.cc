@@ -21,7 +21,7 @@ TEST(RequestMapping, EmbedMapsEveryField) {
   EXPECT_THAT(*mapped->texts, ::testing::ElementsAre("a", "b"));
   EXPECT_EQ(mapped->request.pooling, batching::Pooling::kMean);
   EXPECT_TRUE(mapped->request.normalize);
-  EXPECT_EQ(mapped->truncation, tokenizer::Truncation::kLeft);
+  EXPECT_EQ(mapped->truncation, InputTruncation::kLeft);
   EXPECT_TRUE(mapped->request.sequences.empty());  // left to the tokenizer stage
 }
 
@@ -35,7 +35,7 @@ TEST(RequestMapping, PredictMaskMapsEveryField) {
   ASSERT_TRUE(mapped.ok()) << mapped.status();
   EXPECT_EQ(mapped->request.kind, batching::Request::Kind::kPredictMask);
   EXPECT_EQ(mapped->request.top_k, 7);
-  EXPECT_EQ(mapped->truncation, tokenizer::Truncation::kRight);
+  EXPECT_EQ(mapped->truncation, InputTruncation::kRight);
   EXPECT_TRUE(mapped->omit_sequence);
 }
 

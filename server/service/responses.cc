@@ -12,6 +12,11 @@ constexpr int64_t kPredictionFixedBytes = 3 * kFieldFraming + (1 + 5) + (1 + 4);
 // Decode replaces a byte of a broken UTF-8 sequence with U+FFFD (3 bytes).
 constexpr int64_t kReplacementGrowth = 3;
 
+// TRUNCATION_WINDOW: the windows input `i` took; 0 for other truncations.
+uint32_t WindowsOf(const ModelResult& result, size_t i) {
+  return i < result.window_counts.size() ? result.window_counts[i] : 0;
+}
+
 }  // namespace
 
 void FillTiming(const batching::Timing& timing, v1::Timing* out) {
@@ -30,6 +35,7 @@ void FillEmbedResponse(const ModelResult& result, v1::EmbedResponse* response) {
     e->mutable_shape()->Add(outputs[i].shape.begin(), outputs[i].shape.end());
     e->set_num_tokens(outputs[i].num_tokens);
     e->set_truncated(result.truncated[i]);
+    e->set_windows(WindowsOf(result, i));
   }
   FillTiming(result.response.timing, response->mutable_timing());
 }
@@ -41,6 +47,7 @@ void FillPredictMaskResponse(const ModelResult& result, const tokenizer::Tokeniz
     const std::vector<int32_t>& ids = result.response.sequences[i];
     v1::InputPrediction* input = response->add_results();
     input->set_truncated(result.truncated[i]);
+    input->set_windows(WindowsOf(result, i));
     for (const auto& mask : outputs[i].masks) {
       v1::MaskResult* m = input->add_masks();
       m->set_position(static_cast<uint32_t>(mask.position));
@@ -54,6 +61,69 @@ void FillPredictMaskResponse(const ModelResult& result, const tokenizer::Tokeniz
           p->set_sequence(tokenizer.DecodeFilled(ids, static_cast<size_t>(mask.position), id,
                                                  outputs[i].masks.size()));
         }
+      }
+    }
+  }
+  FillTiming(result.response.timing, response->mutable_timing());
+}
+
+void FillClassifyResponse(const ModelResult& result, const HeadLabels& labels,
+                          v1::ClassifyResponse* response) {
+  const auto& outputs = result.response.outputs;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    v1::Classification* c = response->add_results();
+    c->set_num_tokens(outputs[i].num_tokens);
+    c->set_truncated(result.truncated[i]);
+    c->set_windows(WindowsOf(result, i));
+    const LabelActivation activation =
+        DefaultLabelActivation(labels.multi_label, labels.names.size());
+    for (const LabelScore& score :
+         ClassificationScores(outputs[i].values, activation, result.task.top_k)) {
+      v1::LabelScore* out = c->add_labels();
+      out->set_label(labels.names[static_cast<size_t>(score.id)]);
+      out->set_id(static_cast<uint32_t>(score.id));
+      out->set_score(score.score);
+    }
+  }
+  FillTiming(result.response.timing, response->mutable_timing());
+}
+
+void FillExtractEntitiesResponse(const ModelResult& result, const tokenizer::Tokenizer& tokenizer,
+                                 const HeadLabels& labels, v1::ExtractEntitiesResponse* response) {
+  const auto& outputs = result.response.outputs;
+  std::vector<TokenSpan> tokens;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const std::string& text = (*result.texts)[i];
+    const std::vector<int32_t>& ids = result.response.sequences[i];
+    const auto& offsets = result.offsets[i];
+    tokens.clear();
+    for (size_t t = 0; t < ids.size(); ++t) {
+      // The tokenizer puts <s> first and </s> last; a special token anywhere
+      // else was typed in the text.
+      const bool added_around = t == 0 || t + 1 == ids.size();
+      const TokenKind kind = added_around                  ? TokenKind::kSpecial
+                             : tokenizer.IsSpecial(ids[t]) ? TokenKind::kAdded
+                                                           : TokenKind::kText;
+      tokens.push_back(TokenSpan{ids[t], offsets[t].first, offsets[t].second, kind});
+    }
+    EntityOptions options;
+    options.aggregation = result.task.aggregation;
+    options.threshold = result.task.threshold;
+    options.unk_id = tokenizer.unk_id();
+    v1::InputEntities* input = response->add_results();
+    input->set_num_tokens(outputs[i].num_tokens);
+    input->set_truncated(result.truncated[i]);
+    input->set_windows(WindowsOf(result, i));
+    for (const EntitySpan& span :
+         ExtractEntitySpans(text, tokens, outputs[i].values, labels.names, options)) {
+      v1::Entity* e = input->add_entities();
+      e->set_label(span.label);
+      e->set_score(span.score);
+      e->set_start(span.start);
+      e->set_end(span.end);
+      e->set_text(text.substr(span.start, span.end - span.start));
+      if (result.task.aggregation == Aggregation::kNone) {
+        e->set_token_index(static_cast<uint32_t>(span.token_index));
       }
     }
   }

@@ -11,6 +11,7 @@
 #define SECUREBERT_SERVER_SERVICE_RESPONSES_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "securebert/v1/securebert.pb.h"
@@ -23,6 +24,23 @@ void FillEmbedResponse(const ModelResult& result, v1::EmbedResponse* response);
 
 void FillPredictMaskResponse(const ModelResult& result, const tokenizer::Tokenizer& tokenizer,
                              v1::PredictMaskResponse* response);
+
+// The head's labels, in id order, and whether they are independent
+// (sigmoid) rather than exclusive (softmax): what Classify and
+// ExtractEntities answers need of the model.
+struct HeadLabels {
+  std::vector<std::string> names;
+  bool multi_label = false;
+};
+
+// Per input: the labels best first, result.task.top_k of them (0: all).
+void FillClassifyResponse(const ModelResult& result, const HeadLabels& labels,
+                          v1::ClassifyResponse* response);
+
+// Per input: the entities in text order, aggregated as result.task asks,
+// with byte offsets into the input (result.texts, result.offsets).
+void FillExtractEntitiesResponse(const ModelResult& result, const tokenizer::Tokenizer& tokenizer,
+                                 const HeadLabels& labels, v1::ExtractEntitiesResponse* response);
 
 void FillTokenizeResponse(const std::vector<tokenizer::Encoding>& encodings,
                           const tokenizer::Tokenizer& tokenizer, v1::TokenizeResponse* response);

@@ -1,6 +1,10 @@
 #include "service/securebert_service.h"
 
+#include <string>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 #include "securebert/wire/v1/securebert_wire.pb.h"
 #include "service/embed_stream.h"
@@ -29,6 +33,22 @@ absl::StatusOr<ModelRequest> ParseAndMap(const grpc::ByteBuffer& bytes, Map map,
   Wire wire;
   if (absl::Status s = ParseRequest(bytes, Wire::descriptor()->name(), &wire); !s.ok()) return s;
   return map(wire, limits);
+}
+
+// OK when the model has `capability` (ModelInfo.capabilities), else the
+// FAILED_PRECONDITION the contract promises, naming the missing head.
+absl::Status CheckCapability(const v1::ModelInfo& info, absl::string_view capability) {
+  for (const std::string& c : info.capabilities()) {
+    if (c == capability) return absl::OkStatus();
+  }
+  absl::string_view head = "MLM head, which PredictMask";
+  if (capability == "classify") head = "sequence-classification head, which Classify";
+  if (capability == "extract_entities") {
+    head = "token-classification head, which ExtractEntities";
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("this model (", info.model_id(), ") has no ", head,
+                   " needs; GetModelInfo.capabilities lists what it can serve"));
 }
 
 }  // namespace
@@ -73,27 +93,28 @@ absl::StatusOr<const ServiceBackend*> SecureBertService::Admit(
 
 template <typename Wire, typename Response, typename Map, typename Fill>
 grpc::ServerUnaryReactor* SecureBertService::RunModelCall(grpc::CallbackServerContext* context,
-                                                          const char* rpc,
+                                                          const char* rpc, const char* capability,
                                                           const grpc::ByteBuffer* request,
                                                           grpc::ByteBuffer* response, Map map,
                                                           Fill fill) {
   auto* call = new UnaryCall(context, rpc, metrics_);
   absl::StatusOr<const ServiceBackend*> backend = Admit(*context);
-  absl::StatusOr<ModelRequest> mapped = backend.ok()
+  absl::Status status = backend.status();
+  if (status.ok()) status = CheckCapability((*backend)->info, capability);
+  absl::StatusOr<ModelRequest> mapped = status.ok()
                                             ? ParseAndMap<Wire>(*request, map, options_.limits)
-                                            : absl::StatusOr<ModelRequest>(backend.status());
+                                            : absl::StatusOr<ModelRequest>(status);
   if (!mapped.ok()) {
     call->Reply(mapped.status());
     return call;
   }
   mapped->request.deadline = call->deadline();
   mapped->request.cancelled = call->cancelled();
-  ModelPipeline* pipeline = (*backend)->pipeline;
-  pipeline->Submit(std::move(*mapped), [call, response, pipeline, fill = std::move(fill)](
-                                           absl::StatusOr<ModelResult> result) {
+  const ServiceBackend* ready = *backend;
+  ready->pipeline->Submit(std::move(*mapped), [call, response, ready, fill = std::move(fill)](
+                                                  absl::StatusOr<ModelResult> result) {
     call->Reply(Answer<Response>(
-        result, [&](const ModelResult& r, Response* out) { fill(r, pipeline->tokenizer(), out); },
-        response));
+        result, [&](const ModelResult& r, Response* out) { fill(r, *ready, out); }, response));
   });
   return call;
 }
@@ -102,8 +123,8 @@ grpc::ServerUnaryReactor* SecureBertService::Embed(grpc::CallbackServerContext* 
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) {
   return RunModelCall<wire::v1::EmbedRequest, v1::EmbedResponse>(
-      context, "Embed", request, response, MapEmbedRequest,
-      [](const ModelResult& result, const tokenizer::Tokenizer&, v1::EmbedResponse* out) {
+      context, "Embed", "embed", request, response, MapEmbedRequest,
+      [](const ModelResult& result, const ServiceBackend&, v1::EmbedResponse* out) {
         FillEmbedResponse(result, out);
       });
 }
@@ -112,7 +133,31 @@ grpc::ServerUnaryReactor* SecureBertService::PredictMask(grpc::CallbackServerCon
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
   return RunModelCall<wire::v1::PredictMaskRequest, v1::PredictMaskResponse>(
-      context, "PredictMask", request, response, MapPredictMaskRequest, FillPredictMaskResponse);
+      context, "PredictMask", "predict_mask", request, response, MapPredictMaskRequest,
+      [](const ModelResult& result, const ServiceBackend& backend, v1::PredictMaskResponse* out) {
+        FillPredictMaskResponse(result, backend.pipeline->tokenizer(), out);
+      });
+}
+
+grpc::ServerUnaryReactor* SecureBertService::Classify(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return RunModelCall<wire::v1::ClassifyRequest, v1::ClassifyResponse>(
+      context, "Classify", "classify", request, response, MapClassifyRequest,
+      [](const ModelResult& result, const ServiceBackend& backend, v1::ClassifyResponse* out) {
+        FillClassifyResponse(result, backend.labels, out);
+      });
+}
+
+grpc::ServerUnaryReactor* SecureBertService::ExtractEntities(grpc::CallbackServerContext* context,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
+  return RunModelCall<wire::v1::ExtractEntitiesRequest, v1::ExtractEntitiesResponse>(
+      context, "ExtractEntities", "extract_entities", request, response, MapExtractEntitiesRequest,
+      [](const ModelResult& result, const ServiceBackend& backend,
+         v1::ExtractEntitiesResponse* out) {
+        FillExtractEntitiesResponse(result, backend.pipeline->tokenizer(), backend.labels, out);
+      });
 }
 
 grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContext* context,
@@ -124,7 +169,7 @@ grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContex
   absl::Status status = backend.status();
   if (status.ok()) status = ParseRequest(*request, "TokenizeRequest", &wire);
   if (status.ok()) status = CheckInputCount(wire.inputs_size(), options_.limits);
-  absl::StatusOr<tokenizer::Truncation> truncation = MapTruncation(wire.truncation());
+  absl::StatusOr<InputTruncation> truncation = MapTruncation(wire.truncation());
   if (status.ok()) status = truncation.status();
   if (!status.ok()) {
     call->Reply(status);
@@ -135,11 +180,18 @@ grpc::ServerUnaryReactor* SecureBertService::Tokenize(grpc::CallbackServerContex
       std::make_shared<const std::vector<std::string>>(wire.inputs().begin(), wire.inputs().end());
   pipeline->Tokenize(
       std::move(texts), *truncation,
-      [call, response, pipeline](absl::StatusOr<std::vector<tokenizer::Encoding>> encodings) {
+      [call, response, pipeline, windowed = *truncation == InputTruncation::kWindow](
+          absl::StatusOr<std::vector<tokenizer::Encoding>> encodings) {
         call->Reply(Answer<v1::TokenizeResponse>(
             encodings,
             [&](const std::vector<tokenizer::Encoding>& e, v1::TokenizeResponse* out) {
               FillTokenizeResponse(e, pipeline->tokenizer(), out);
+              if (windowed) {
+                for (auto& t : *out->mutable_results()) {
+                  t.set_windows(static_cast<uint32_t>(
+                      CountWindows(t.tokens_size() - 2, pipeline->window_shape())));
+                }
+              }
             },
             response));
       });

@@ -35,6 +35,7 @@
 #include "service/metrics.h"
 #include "service/model_pipeline.h"
 #include "service/request_limits.h"
+#include "service/responses.h"
 
 namespace securebert::service {
 
@@ -47,6 +48,7 @@ struct ServiceOptions {
 struct ServiceBackend {
   ModelPipeline* pipeline = nullptr;  // not owned
   v1::ModelInfo info;                 // answered by GetModelInfo
+  HeadLabels labels;                  // the task head's, for Classify and ExtractEntities
 };
 
 // Every method on the callback API: GetModelInfo typed, the rest raw.
@@ -54,7 +56,10 @@ using SecureBertBase =
     v1::SecureBert::WithRawCallbackMethod_Embed<v1::SecureBert::WithRawCallbackMethod_EmbedStream<
         v1::SecureBert::WithRawCallbackMethod_PredictMask<
             v1::SecureBert::WithRawCallbackMethod_Tokenize<
-                v1::SecureBert::WithCallbackMethod_GetModelInfo<v1::SecureBert::Service>>>>>;
+                v1::SecureBert::WithCallbackMethod_GetModelInfo<
+                    v1::SecureBert::WithRawCallbackMethod_Classify<
+                        v1::SecureBert::WithRawCallbackMethod_ExtractEntities<
+                            v1::SecureBert::Service>>>>>>>;
 
 class SecureBertService final : public SecureBertBase {
  public:
@@ -80,6 +85,12 @@ class SecureBertService final : public SecureBertBase {
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;
+  grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ExtractEntities(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
  private:
   enum class State { kLoading, kServing, kDraining };
@@ -88,13 +99,15 @@ class SecureBertService final : public SecureBertBase {
   // (when tokens are required), else UNAVAILABLE while loading or draining.
   absl::StatusOr<const ServiceBackend*> Admit(const grpc::CallbackServerContext& context) const;
 
-  // The steps every model-bound unary RPC shares: admit, parse the request
-  // as `Wire`, map it with `map`, give it the call's deadline and cancel
-  // flag, and submit it; the answer is built by `fill` into a `Response`,
-  // serialized into `response`, on a pool thread.
+  // The steps every model-bound unary RPC shares: admit, check that the
+  // model has `capability` (a ModelInfo.capabilities entry; FAILED_PRECONDITION
+  // naming the missing head if not), parse the request as `Wire`, map it
+  // with `map`, give it the call's deadline and cancel flag, and submit it;
+  // the answer is built by `fill(result, backend, &answer)` into a
+  // `Response`, serialized into `response`, on a pool thread.
   template <typename Wire, typename Response, typename Map, typename Fill>
   grpc::ServerUnaryReactor* RunModelCall(grpc::CallbackServerContext* context, const char* rpc,
-                                         const grpc::ByteBuffer* request,
+                                         const char* capability, const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response, Map map, Fill fill);
 
   // Constant after construction.

@@ -24,6 +24,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       return {grpc::StatusCode::UNAUTHENTICATED, message};
     case absl::StatusCode::kUnimplemented:
       return {grpc::StatusCode::UNIMPLEMENTED, message};
+    case absl::StatusCode::kFailedPrecondition:
+      // The loaded model cannot serve the RPC (it lacks the head it needs).
+      return {grpc::StatusCode::FAILED_PRECONDITION, message};
     default:
       // Model failures and anything unexpected.
       return {grpc::StatusCode::INTERNAL, message};

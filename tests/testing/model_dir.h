@@ -26,6 +26,17 @@ inline std::string TinyInt8ModelDir() {
   return TinyModelDir().empty() ? "" : TinyModelDir() + "-int8";
 }
 
+// Fine-tuned twins exported beside it by the same fixture (random weights,
+// seed 0), with a task head and no MLM head: a token
+// classifier of 40 BIO labels ("O", "B-ENT1", "I-ENT1", ...; SecureBERT-NER's
+// shape) and a sequence classifier of 4 labels ("LABEL_0".."LABEL_3").
+inline std::string TinyTokenModelDir() {
+  return TinyModelDir().empty() ? "" : TinyModelDir() + "-token";
+}
+inline std::string TinySequenceModelDir() {
+  return TinyModelDir().empty() ? "" : TinyModelDir() + "-sequence";
+}
+
 inline nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);

@@ -19,6 +19,8 @@ std::vector<std::unique_ptr<Model>> EngineFixture::Models(const Instances& insta
     fake.vocab_size = kVocab;
     fake.poison_id = instances.poison_id;
     fake.oom_above_padded_tokens = instances.oom_above_padded_tokens;
+    fake.task_head = instances.task_head;
+    fake.num_labels = instances.task_head == TaskHead::kNone ? 0 : kLabels;
     fake.log = &log_;
     fake.gate = &gate_;
     models.push_back(std::make_unique<FakeModel>(fake));

@@ -33,7 +33,9 @@ class EngineFixture : public ::testing::Test {
     int32_t count = 1;                     // model instances
     int32_t poison_id = -1;                // FakeModelOptions::poison_id
     int64_t oom_above_padded_tokens = -1;  // FakeModelOptions::oom_above_padded_tokens
+    TaskHead task_head = TaskHead::kNone;  // FakeModelOptions::task_head (kLabels labels)
   };
+  static constexpr int32_t kLabels = 5;  // labels of a fake task head
 
   std::vector<std::unique_ptr<Model>> Models(const Instances& instances);
 

@@ -108,13 +108,15 @@ int64_t CountingObserver::depth_reports() {
 }
 
 ::testing::AssertionResult MatchesFake(const Request& request, const Response& response,
-                                       int32_t hidden_size, int32_t vocab_size) {
+                                       int32_t hidden_size, int32_t vocab_size,
+                                       int32_t num_labels) {
   if (response.outputs.size() != request.sequences.size()) {
     return ::testing::AssertionFailure()
            << response.outputs.size() << " outputs for " << request.sequences.size() << " inputs";
   }
   for (size_t i = 0; i < request.sequences.size(); ++i) {
-    const SequenceOutput want = FakeModel::Expected(request, i, hidden_size, vocab_size);
+    const SequenceOutput want =
+        FakeModel::Expected(request, i, hidden_size, vocab_size, num_labels);
     const SequenceOutput& got = response.outputs[i];
     if (got.num_tokens != want.num_tokens || got.shape != want.shape ||
         got.values.size() != want.values.size() || got.masks.size() != want.masks.size()) {

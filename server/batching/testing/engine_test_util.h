@@ -70,7 +70,8 @@ class CountingObserver : public EngineObserver {
 
 // Whether `response` is the fake model's answer to `request`, in order.
 ::testing::AssertionResult MatchesFake(const Request& request, const Response& response,
-                                       int32_t hidden_size, int32_t vocab_size);
+                                       int32_t hidden_size, int32_t vocab_size,
+                                       int32_t num_labels = 0);
 
 }  // namespace securebert::batching::testing
 

@@ -71,14 +71,30 @@ int32_t BatchLog::max_slots_in_use() {
 }
 
 FakeModel::FakeModel(const FakeModelOptions& options)
-    : options_(options), spec_{"fake/securebert",
-                               options.hidden_size,
-                               2,
-                               options.vocab_size,
-                               options.max_input_tokens,
-                               1,
-                               "cpu",
-                               "float32"} {}
+    : options_(options),
+      spec_{"fake/securebert",
+            options.hidden_size,
+            2,
+            options.vocab_size,
+            options.max_input_tokens,
+            1,
+            "cpu",
+            "float32",
+            options.has_lm_head,
+            options.task_head,
+            options.num_labels} {}
+
+std::vector<float> FakeModel::Logits(const std::vector<int32_t>& ids, RowOutput output,
+                                     int32_t num_labels) {
+  std::vector<float> values;
+  const size_t tokens = output == RowOutput::kSequenceLogits ? 1 : ids.size();
+  for (size_t t = 0; t < tokens; ++t) {
+    for (int32_t l = 0; l < num_labels; ++l) {
+      values.push_back(4.0f * Hidden(ids[t], static_cast<int32_t>(t), 500 + l));
+    }
+  }
+  return values;
+}
 
 std::vector<float> FakeModel::Embedding(const std::vector<int32_t>& ids, RowOutput output,
                                         int32_t hidden_size) {
@@ -146,7 +162,10 @@ absl::StatusOr<ModelOutput> FakeModel::Forward(const ModelInput& input) {
       }
       if (input.attention_mask[cell] != 0) rows[b].push_back(id);
     }
-    output.embeddings[b] = Embedding(rows[b], input.row_outputs[b], width);
+    const RowOutput wanted = input.row_outputs[b];
+    output.embeddings[b] = wanted == RowOutput::kSequenceLogits || wanted == RowOutput::kTokenLogits
+                               ? Logits(rows[b], wanted, spec_.num_labels)
+                               : Embedding(rows[b], wanted, width);
   }
   for (const LmRow& lm : input.lm_rows) {
     auto [ids, scores] = TopK(rows[lm.row], lm.position, input.top_k, spec_.vocab_size);
@@ -181,11 +200,21 @@ void FakeModel::Record(const ModelInput& input) {
 }
 
 SequenceOutput FakeModel::Expected(const Request& request, size_t index, int32_t hidden_size,
-                                   int32_t vocab_size) {
+                                   int32_t vocab_size, int32_t num_labels) {
   const std::vector<int32_t>& ids = request.sequences[index];
   const auto length = static_cast<int32_t>(ids.size());
   SequenceOutput out;
   out.num_tokens = static_cast<uint32_t>(length);
+  if (request.kind == Request::Kind::kClassify) {
+    out.values = Logits(ids, RowOutput::kSequenceLogits, num_labels);
+    out.shape = {num_labels};
+    return out;
+  }
+  if (request.kind == Request::Kind::kExtractEntities) {
+    out.values = Logits(ids, RowOutput::kTokenLogits, num_labels);
+    out.shape = {length, num_labels};
+    return out;
+  }
   if (request.kind == Request::Kind::kPredictMask) {
     const int32_t k = std::min(request.top_k, vocab_size);
     for (int32_t position : request.mask_positions[index]) {

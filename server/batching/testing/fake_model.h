@@ -85,8 +85,11 @@ struct FakeModelOptions {
   // A forward of more padded tokens (rows x seq_len) fails RESOURCE_EXHAUSTED,
   // as a CUDA out-of-memory does; -1: never.
   int64_t oom_above_padded_tokens = -1;
-  BatchLog* log = nullptr;      // where forwards are recorded; may be null
-  ForwardGate* gate = nullptr;  // holds forwards; may be null
+  bool has_lm_head = true;               // ModelSpec::has_lm_head
+  TaskHead task_head = TaskHead::kNone;  // ModelSpec::task_head
+  int32_t num_labels = 0;                // ModelSpec::num_labels
+  BatchLog* log = nullptr;               // where forwards are recorded; may be null
+  ForwardGate* gate = nullptr;           // holds forwards; may be null
 };
 
 class FakeModel final : public Model {
@@ -103,13 +106,18 @@ class FakeModel final : public Model {
   // per token, or its first token's or the mean over the row.
   static std::vector<float> Embedding(const std::vector<int32_t>& ids, RowOutput output,
                                       int32_t hidden_size);
+  // What the fake's task head returns for a row of `ids` asking for
+  // `output` (kSequenceLogits or kTokenLogits): [num_labels] from the first
+  // token, or [tokens, num_labels].
+  static std::vector<float> Logits(const std::vector<int32_t>& ids, RowOutput output,
+                                   int32_t num_labels);
   // The fake's top-`k` at `position` of `ids`: ids and scores, best first.
   static std::pair<std::vector<int32_t>, std::vector<float>> TopK(const std::vector<int32_t>& ids,
                                                                   int32_t position, int32_t k,
                                                                   int32_t vocab_size);
   // The answer the engine should give for one input of `request`.
   static SequenceOutput Expected(const Request& request, size_t index, int32_t hidden_size,
-                                 int32_t vocab_size);
+                                 int32_t vocab_size, int32_t num_labels = 0);
 
  private:
   void Record(const ModelInput& input);
