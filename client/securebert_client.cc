@@ -85,6 +85,16 @@ absl::StatusOr<v1::ModelInfo> SecureBertClient::GetModelInfo() const {
   return Unary(*stub_, &v1::SecureBert::Stub::GetModelInfo, v1::GetModelInfoRequest());
 }
 
+absl::StatusOr<v1::ClassifyResponse> SecureBertClient::Classify(
+    const v1::ClassifyRequest& request) const {
+  return Unary(*stub_, &v1::SecureBert::Stub::Classify, request);
+}
+
+absl::StatusOr<v1::ExtractEntitiesResponse> SecureBertClient::ExtractEntities(
+    const v1::ExtractEntitiesRequest& request) const {
+  return Unary(*stub_, &v1::SecureBert::Stub::ExtractEntities, request);
+}
+
 absl::StatusOr<ServingStatus> SecureBertClient::Health(absl::string_view service) const {
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(std::string(service));

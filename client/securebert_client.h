@@ -6,7 +6,9 @@
 // RetryOptions::max_attempts times and never past the deadline. Errors come
 // back as absl statuses with the gRPC code and message (grpc_status.h).
 // All RPCs are idempotent (pure functions of the request), so a retry is
-// always safe.
+// always safe. Other codes come back at once: FAILED_PRECONDITION, for
+// example, when the loaded model lacks the head an RPC needs (Classify,
+// ExtractEntities, PredictMask; GetModelInfo().capabilities() says which).
 //
 // Used by the securebert-client CLI, by tests and by the load generator's
 // set-up; the load itself uses the callback stub directly.
@@ -57,6 +59,10 @@ class SecureBertClient {
   absl::StatusOr<v1::PredictMaskResponse> PredictMask(const v1::PredictMaskRequest& request) const;
   absl::StatusOr<v1::TokenizeResponse> Tokenize(const v1::TokenizeRequest& request) const;
   absl::StatusOr<v1::ModelInfo> GetModelInfo() const;
+  // Need a model with a sequence- / token-classification head.
+  absl::StatusOr<v1::ClassifyResponse> Classify(const v1::ClassifyRequest& request) const;
+  absl::StatusOr<v1::ExtractEntitiesResponse> ExtractEntities(
+      const v1::ExtractEntitiesRequest& request) const;
 
   // The health of `service` ("" for the whole server, or
   // "securebert.v1.SecureBert"). An unknown service is NOT_FOUND.

@@ -86,6 +86,80 @@ TEST_F(SecureBertClientTest, PredictMaskTokenizeAndInfo) {
   EXPECT_EQ(info->mask_token(), "<mask>");
 }
 
+TEST_F(SecureBertClientTest, ClassifyAndExtractEntitiesWithTheirHeads) {
+  auto client = MakeClient(Options());
+  server_.service().SetHead(FakeSecureBertService::Head::kSequenceClassification);
+  v1::ClassifyRequest classify;
+  classify.add_inputs("click this link");
+  classify.set_top_k(2);
+  classify.set_truncation(v1::TRUNCATION_RIGHT);
+  absl::StatusOr<v1::ClassifyResponse> classified = client->Classify(classify);
+  ASSERT_TRUE(classified.ok()) << classified.status();
+  ASSERT_EQ(classified->results_size(), 1);
+  const v1::Classification& result = classified->results(0);
+  ASSERT_EQ(result.labels_size(), 2);
+  EXPECT_EQ(result.labels(0).label(), "malicious");
+  EXPECT_EQ(result.labels(1).id(), 2u);
+  EXPECT_FLOAT_EQ(result.labels(1).score(), 0.3f);
+  EXPECT_EQ(result.num_tokens(), 5u);
+  EXPECT_EQ(server_.service().last_classify_request().truncation(), v1::TRUNCATION_RIGHT);
+  absl::StatusOr<v1::ModelInfo> info = client->GetModelInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_THAT(info->capabilities(), ::testing::Contains("classify"));
+  EXPECT_EQ(info->head(), "sequence_classification");
+  EXPECT_THAT(info->labels(), ::testing::ElementsAre("benign", "malicious", "phishing"));
+
+  server_.service().SetHead(FakeSecureBertService::Head::kTokenClassification);
+  v1::ExtractEntitiesRequest extract;
+  extract.add_inputs("Lazarus Group deployed AppleJeus");
+  extract.set_aggregation(v1::AGGREGATION_AVERAGE);
+  extract.set_threshold(0.1f);
+  absl::StatusOr<v1::ExtractEntitiesResponse> extracted = client->ExtractEntities(extract);
+  ASSERT_TRUE(extracted.ok()) << extracted.status();
+  const v1::InputEntities& entities = extracted->results(0);
+  ASSERT_EQ(entities.entities_size(), 2);
+  EXPECT_EQ(entities.entities(0).text(), "Lazarus Group");
+  EXPECT_EQ(entities.entities(0).label(), "MAL");
+  EXPECT_EQ(entities.entities(1).start(), 23u);
+  EXPECT_EQ(entities.entities(1).end(), 32u);
+  const v1::ExtractEntitiesRequest sent = server_.service().last_extract_entities_request();
+  EXPECT_EQ(sent.aggregation(), v1::AGGREGATION_AVERAGE);
+  EXPECT_FLOAT_EQ(sent.threshold(), 0.1f);
+}
+
+TEST_F(SecureBertClientTest, MissingHeadIsFailedPreconditionAndNotRetried) {
+  auto client = MakeClient(Options());
+  v1::ClassifyRequest classify;
+  classify.add_inputs("text");
+  absl::StatusOr<v1::ClassifyResponse> classified = client->Classify(classify);
+  EXPECT_EQ(classified.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(classified.status().message(), HasSubstr("no sequence-classification head"));
+  EXPECT_EQ(server_.service().calls(), 1);
+
+  v1::ExtractEntitiesRequest extract;
+  extract.add_inputs("text");
+  absl::StatusOr<v1::ExtractEntitiesResponse> extracted = client->ExtractEntities(extract);
+  EXPECT_EQ(extracted.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(extracted.status().message(), HasSubstr("no token-classification head"));
+  EXPECT_EQ(server_.service().calls(), 2);
+}
+
+TEST_F(SecureBertClientTest, TaskCallsRetryUnavailableAndKeepInvalidArgument) {
+  auto client = MakeClient(Options());
+  server_.service().SetHead(FakeSecureBertService::Head::kTokenClassification);
+  server_.service().FailNextCalls(2, grpc::StatusCode::UNAVAILABLE, "draining");
+  v1::ExtractEntitiesRequest extract;
+  extract.add_inputs("APT29");
+  EXPECT_TRUE(client->ExtractEntities(extract).ok());
+  EXPECT_EQ(server_.service().calls(), 3);
+
+  extract.set_threshold(2.0f);
+  absl::StatusOr<v1::ExtractEntitiesResponse> refused = client->ExtractEntities(extract);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("threshold"));
+  EXPECT_EQ(server_.service().calls(), 4);
+}
+
 TEST_F(SecureBertClientTest, HealthOverallPerServiceAndUnknown) {
   auto client = MakeClient(Options());
   EXPECT_EQ(client->Health("").value(), grpc::health::v1::HealthCheckResponse::SERVING);

@@ -27,15 +27,17 @@ absl::StatusOr<Subcommand> ParseSubcommand(absl::string_view name) {
   if (name == "embed") return Subcommand::kEmbed;
   if (name == "predict-mask") return Subcommand::kPredictMask;
   if (name == "tokenize") return Subcommand::kTokenize;
+  if (name == "classify") return Subcommand::kClassify;
+  if (name == "extract-entities") return Subcommand::kExtractEntities;
   if (name == "info") return Subcommand::kInfo;
   if (name == "health") return Subcommand::kHealth;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown subcommand '", name, "' (embed, predict-mask, tokenize, info, health)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown subcommand '", name,
+                   "' (embed, predict-mask, tokenize, classify, extract-entities, info, health)"));
 }
 
 bool TakesTexts(Subcommand subcommand) {
-  return subcommand == Subcommand::kEmbed || subcommand == Subcommand::kPredictMask ||
-         subcommand == Subcommand::kTokenize;
+  return subcommand != Subcommand::kInfo && subcommand != Subcommand::kHealth;
 }
 
 std::vector<std::string> ReadLines(std::istream& in) {
@@ -68,6 +70,20 @@ int RunCliCommand(const SecureBertClient& client, const CliCommand& command, std
       return CallAndPrint(
           [&] { return client.Tokenize(MakeTokenizeRequest(command.settings, args)); },
           [&](const auto& r) { PrintTokenize(r, args, format, out); }, err);
+    case Subcommand::kClassify:
+      return CallAndPrint(
+          [&] { return client.Classify(MakeClassifyRequest(command.settings, args)); },
+          [&](const auto& r) { PrintClassify(r, args, format, out); }, err);
+    case Subcommand::kExtractEntities:
+      return CallAndPrint(
+          [&] {
+            return client.ExtractEntities(
+                MakeExtractEntitiesRequest(command.settings, command.entities, args));
+          },
+          [&](const auto& r) {
+            PrintExtractEntities(r, args, command.entities.aggregation, format, out);
+          },
+          err);
     case Subcommand::kInfo:
       return CallAndPrint([&] { return client.GetModelInfo(); },
                           [&](const auto& r) { PrintModelInfo(r, format, out); }, err);

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "client/cli/response_printer.h"
+#include "client/cli/task_requests.h"
 #include "client/request_settings.h"
 #include "client/securebert_client.h"
 
@@ -26,9 +27,18 @@ inline constexpr int kExitFailure = 1;
 // Bad subcommand, flag value or missing input.
 inline constexpr int kExitUsage = 2;
 
-enum class Subcommand { kEmbed, kPredictMask, kTokenize, kInfo, kHealth };
+enum class Subcommand {
+  kEmbed,
+  kPredictMask,
+  kTokenize,
+  kClassify,
+  kExtractEntities,
+  kInfo,
+  kHealth
+};
 
-// "embed" | "predict-mask" | "tokenize" | "info" | "health".
+// "embed" | "predict-mask" | "tokenize" | "classify" | "extract-entities" |
+// "info" | "health".
 absl::StatusOr<Subcommand> ParseSubcommand(absl::string_view name);
 
 // True for subcommands that send texts (and so read stdin without args).
@@ -40,11 +50,13 @@ std::vector<std::string> ReadLines(std::istream& in);
 struct CliCommand {
   // What to call.
   Subcommand subcommand = Subcommand::kInfo;
-  // Inputs of embed / predict-mask / tokenize; for health, at most one
+  // Inputs of the subcommands that send texts; for health, at most one
   // service name (none: the whole server).
   std::vector<std::string> args;
   // Pooling, truncation, top_k, ...
   RequestSettings settings;
+  // extract-entities: aggregation and threshold.
+  EntitySettings entities;
   // Text or JSON on stdout.
   OutputFormat format = OutputFormat::kText;
 };

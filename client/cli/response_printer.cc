@@ -48,6 +48,11 @@ std::string Preview(const v1::Embedding& embedding) {
   return absl::StrCat("[", absl::StrJoin(shown, ", "), "]");
 }
 
+// "a, b, c", or "(none)" for no items.
+std::string JoinOrNone(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  return items.empty() ? "(none)" : absl::StrJoin(items, ", ");
+}
+
 void PrintTiming(const v1::Timing& timing, std::ostream& out) {
   out << absl::StrFormat("timing: tokenize %d us, queue %d us, inference %d us, batch of %d\n",
                          timing.tokenize_us(), timing.queue_us(), timing.inference_us(),
@@ -105,6 +110,42 @@ void PrintTokenize(const v1::TokenizeResponse& response, const std::vector<std::
   }
 }
 
+void PrintClassify(const v1::ClassifyResponse& response, const std::vector<std::string>& texts,
+                   OutputFormat format, std::ostream& out) {
+  if (format == OutputFormat::kJson) return PrintJson(response, out);
+  for (int i = 0; i < response.results_size(); ++i) {
+    const v1::Classification& result = response.results(i);
+    out << Label(texts, i) << "  tokens=" << result.num_tokens()
+        << (result.truncated() ? "  (truncated)" : "") << "\n";
+    for (int k = 0; k < result.labels_size(); ++k) {
+      const v1::LabelScore& label = result.labels(k);
+      out << absl::StrFormat("  %d. label='%s'  id=%d  score=%.4f\n", k + 1, label.label(),
+                             label.id(), label.score());
+    }
+  }
+  PrintTiming(response.timing(), out);
+}
+
+void PrintExtractEntities(const v1::ExtractEntitiesResponse& response,
+                          const std::vector<std::string>& texts, v1::Aggregation aggregation,
+                          OutputFormat format, std::ostream& out) {
+  if (format == OutputFormat::kJson) return PrintJson(response, out);
+  for (int i = 0; i < response.results_size(); ++i) {
+    const v1::InputEntities& result = response.results(i);
+    out << Label(texts, i) << "  tokens=" << result.num_tokens()
+        << (result.truncated() ? "  (truncated)" : "") << "\n";
+    if (result.entities_size() == 0) out << "  (no entities)\n";
+    for (int e = 0; e < result.entities_size(); ++e) {
+      const v1::Entity& entity = result.entities(e);
+      out << absl::StrFormat("  %d. label='%s'  score=%.4f  [%d, %d)  '%s'", e + 1, entity.label(),
+                             entity.score(), entity.start(), entity.end(), entity.text());
+      if (aggregation == v1::AGGREGATION_NONE) out << "  (token " << entity.token_index() << ")";
+      out << "\n";
+    }
+  }
+  PrintTiming(response.timing(), out);
+}
+
 void PrintModelInfo(const v1::ModelInfo& info, OutputFormat format, std::ostream& out) {
   if (format == OutputFormat::kJson) return PrintJson(info, out);
   out << "model_id:              " << info.model_id() << "\n"
@@ -117,7 +158,13 @@ void PrintModelInfo(const v1::ModelInfo& info, OutputFormat format, std::ostream
       << "max_batch_tokens:      " << info.max_batch_tokens() << "\n"
       << "max_batch_size:        " << info.max_batch_size() << "\n"
       << "max_client_batch_size: " << info.max_client_batch_size() << "\n"
-      << "mask_token:            " << info.mask_token() << "\n";
+      << "mask_token:            " << info.mask_token() << "\n"
+      << "capabilities:          " << JoinOrNone(info.capabilities()) << "\n"
+      << "head:                  " << (info.head().empty() ? "(none)" : info.head()) << "\n";
+  if (info.head() == "sequence_classification") {
+    out << "multi_label:           " << (info.multi_label() ? "true" : "false") << "\n";
+  }
+  out << "labels:                " << JoinOrNone(info.labels()) << "\n";
 }
 
 void PrintHealth(const std::string& service, ServingStatus status, OutputFormat format,

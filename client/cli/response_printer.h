@@ -25,6 +25,13 @@ void PrintPredictMask(const v1::PredictMaskResponse& response,
                       std::ostream& out);
 void PrintTokenize(const v1::TokenizeResponse& response, const std::vector<std::string>& texts,
                    OutputFormat format, std::ostream& out);
+void PrintClassify(const v1::ClassifyResponse& response, const std::vector<std::string>& texts,
+                   OutputFormat format, std::ostream& out);
+// `aggregation` is the request's: with AGGREGATION_NONE each entity is one
+// token, and the text output says which.
+void PrintExtractEntities(const v1::ExtractEntitiesResponse& response,
+                          const std::vector<std::string>& texts, v1::Aggregation aggregation,
+                          OutputFormat format, std::ostream& out);
 void PrintModelInfo(const v1::ModelInfo& info, OutputFormat format, std::ostream& out);
 void PrintHealth(const std::string& service, ServingStatus status, OutputFormat format,
                  std::ostream& out);

@@ -62,9 +62,23 @@ class GhzConfigsTest(unittest.TestCase):
                         self.assertTrue(request.inputs)
                     if method.name == "PredictMask":
                         self.assertTrue(all("<mask>" in text for text in request.inputs))
+                    if method.name == "ExtractEntities":
+                        self.assertGreaterEqual(request.threshold, 0.0)
+                        self.assertLess(request.threshold, 1.0)
                     if (method.input_type.name == "EmbedRequest"
                             and request.pooling == securebert_pb2.POOLING_NONE):
                         self.assertIn("max-recv-message-size", config)
+
+    def test_extract_entities_samples_use_every_aggregation(self):
+        # The strategies cost differently (word grouping); a load test covers them all.
+        for name, config in configs():
+            if config["call"].rsplit(".", 1)[1] != "ExtractEntities":
+                continue
+            with open(os.path.join(HERE, config["data-file"]), encoding="utf-8") as f:
+                messages = json.load(f)
+            used = {json_format.ParseDict(m, securebert_pb2.ExtractEntitiesRequest()).aggregation
+                    for m in messages}
+            self.assertEqual(set(securebert_pb2.Aggregation.values()), used, name)
 
 
 if __name__ == "__main__":

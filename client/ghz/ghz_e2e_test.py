@@ -10,20 +10,35 @@ moved), and the tokenizer and batching-queue histograms grew by the requests
 those calls carried (every message of a stream counts). At the end the server
 gets SIGTERM and must exit 0.
 
-Environment (ctest sets both; a missing one fails the test, never skips it):
-  SECUREBERT_SERVER_BIN      the securebert-server binary
-  SECUREBERT_TEST_MODEL_DIR  the tiny random-weight model (build/models/tiny)
-ghz is the pinned one that scripts/go-tools.sh installs; the script is run to
-find it. Standard library only; run with the project venv's interpreter:
+Classify and ExtractEntities need a model with a task head: their configs run
+against a second and a third server, each on its own model directory, checked
+the same way.
 
+Environment (ctest sets them all):
+  SECUREBERT_SERVER_BIN          the securebert-server binary
+  SECUREBERT_TEST_MODEL_DIR      the tiny random-weight model (build/models/tiny)
+  SECUREBERT_SEQUENCE_MODEL_DIR  a tiny model with a sequence-classification head,
+                                 for classify.json
+  SECUREBERT_TOKEN_MODEL_DIR     a tiny model with a token-classification head,
+                                 for extract_entities.json
+A missing SECUREBERT_SERVER_BIN or SECUREBERT_TEST_MODEL_DIR fails the test; an
+unset head-model variable skips only that RPC's config (a set one that does not
+exist fails). ghz is the pinned one that scripts/go-tools.sh installs; the
+script is run to find it. Standard library only; run with the project venv's
+interpreter:
+
+  tools/export_model.py --random-init tiny --head sequence --labels 4 --out /tmp/tiny-seq
+  tools/export_model.py --random-init tiny --head token --labels 9 --out /tmp/tiny-tok
   SECUREBERT_SERVER_BIN=build/bin/securebert-server \\
   SECUREBERT_TEST_MODEL_DIR=build/models/tiny \\
+  SECUREBERT_SEQUENCE_MODEL_DIR=/tmp/tiny-seq SECUREBERT_TOKEN_MODEL_DIR=/tmp/tiny-tok \\
   .venv/bin/python client/ghz/ghz_e2e_test.py -v
 
 ghz runs in this folder, as the README's commands do, so the configs' relative
 data-file and proto paths resolve as they do for users.
 """
 
+import functools
 import json
 import os
 import re
@@ -79,6 +94,14 @@ SERVER_WORK = {
     "PredictMask": Work(tokenized=True, queued=True),
     "Tokenize": Work(tokenized=True, queued=False),
     "GetModelInfo": Work(tokenized=False, queued=False),
+    "Classify": Work(tokenized=True, queued=True),
+    "ExtractEntities": Work(tokenized=True, queued=True),
+}
+# RPCs that need a task head -> the variable naming a model directory that has it. Every other
+# RPC runs on SECUREBERT_TEST_MODEL_DIR.
+HEAD_MODEL_ENV = {
+    "Classify": "SECUREBERT_SEQUENCE_MODEL_DIR",
+    "ExtractEntities": "SECUREBERT_TOKEN_MODEL_DIR",
 }
 
 
@@ -97,6 +120,11 @@ def service_rpcs() -> Dict[str, bool]:
 
 def load_configs() -> List[Tuple[str, dict]]:
     return [(p.name, json.loads(p.read_text("utf-8"))) for p in sorted(HERE.glob("*.json"))]
+
+
+def rpc_of(config: dict) -> str:
+    """The method name of a config's call ("securebert.v1.SecureBert.Embed" -> "Embed")."""
+    return config["call"].rsplit(".", 1)[1]
 
 
 def scrape(metrics_port: int) -> Snapshot:
@@ -119,8 +147,9 @@ def requests_delta(before: Snapshot, after: Snapshot) -> Dict[Tuple[str, str], i
     return {k: v for k, v in delta.items() if v}
 
 
+@functools.lru_cache(maxsize=None)
 def find_ghz() -> Path:
-    """The pinned ghz; AssertionError naming what to run when it is not there."""
+    """The pinned ghz (looked up once per run); AssertionError naming what to run when it is not there."""
     try:
         run = subprocess.run([str(GO_TOOLS)], cwd=REPO_ROOT, capture_output=True, text=True,
                              check=False, timeout=GO_TOOLS_TIMEOUT_S)
@@ -146,6 +175,10 @@ def required_env(name: str) -> Path:
         raise AssertionError(
             f"{name} is not set. ctest sets it; by hand: SECUREBERT_SERVER_BIN="
             f"build/bin/securebert-server SECUREBERT_TEST_MODEL_DIR=build/models/tiny")
+    return existing_path(name, value)
+
+
+def existing_path(name: str, value: str) -> Path:
     path = Path(value)
     if not path.exists():
         raise AssertionError(f"{name}={value} does not exist (build it, or run ctest's "
@@ -180,15 +213,37 @@ class GhzE2ETest(unittest.TestCase):
     maxDiff = None
 
     def test_every_config_by_reflection_and_by_proto(self):
+        """Every config whose RPC needs no task head, on the tiny model."""
         ghz = find_ghz()
         binary = required_env("SECUREBERT_SERVER_BIN")
         model_dir = required_env("SECUREBERT_TEST_MODEL_DIR")
         rpcs = service_rpcs()
         configs = load_configs()
         self.assertEqual(set(SERVER_WORK), set(rpcs), "describe every RPC in SERVER_WORK")
-        self.assertEqual(set(rpcs), {c["call"].rsplit(".", 1)[1] for _, c in configs},
+        self.assertEqual(set(rpcs), {rpc_of(c) for _, c in configs},
                          "every RPC needs a ghz config")
+        self.assertLessEqual(set(HEAD_MODEL_ENV), set(rpcs))
+        plain = [(n, c) for n, c in configs if rpc_of(c) not in HEAD_MODEL_ENV]
+        self.run_configs(ghz, binary, model_dir, plain, rpcs)
 
+    def test_head_configs_by_reflection_and_by_proto(self):
+        """Classify's and ExtractEntities' configs, each on a model with the head it needs."""
+        ghz = find_ghz()
+        binary = required_env("SECUREBERT_SERVER_BIN")
+        rpcs = service_rpcs()
+        configs = load_configs()
+        for method, variable in sorted(HEAD_MODEL_ENV.items()):
+            with self.subTest(rpc=method, model=variable):
+                value = os.environ.get(variable)
+                if not value:
+                    self.skipTest(f"{variable} is unset: no model with the head {method} needs")
+                ours = [(n, c) for n, c in configs if rpc_of(c) == method]
+                self.assertTrue(ours, f"no config calls {method}")
+                self.run_configs(ghz, binary, existing_path(variable, value), ours, rpcs)
+
+    def run_configs(self, ghz, binary, model_dir, configs, rpcs):
+        """Each config by reflection and by proto against one server on `model_dir`, which must
+        then exit 0 on SIGTERM."""
         server = ServerProcess(binary, ["--model_dir", str(model_dir), *SERVER_FLAGS])
         try:
             try:
@@ -213,7 +268,7 @@ class GhzE2ETest(unittest.TestCase):
                       f"{server.log()[-4000:]}")
 
     def check_run(self, ghz, name, config, route, rpcs, server, grpc_port, metrics_port):
-        method = config["call"].rsplit(".", 1)[1]
+        method = rpc_of(config)
         calls = min(int(config["total"]), MAX_CALLS_PER_RUN)
         host = f"127.0.0.1:{grpc_port}"
         command = ghz_command(ghz, name, config, route, host, calls)

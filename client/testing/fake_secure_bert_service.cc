@@ -1,100 +1,10 @@
 #include "client/testing/fake_secure_bert_service.h"
 
 #include <string>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace securebert::client::testing {
-namespace {
-
-constexpr char kMask[] = "<mask>";
-constexpr uint32_t kMaxInputTokens = 512;
-
-// A fake token: one whitespace-separated word and its byte span.
-struct FakeToken {
-  std::string text;
-  uint32_t start;
-  uint32_t end;
-};
-
-// <s>, one token per word, </s>.
-std::vector<FakeToken> FakeTokens(const std::string& text) {
-  std::vector<FakeToken> tokens = {{"<s>", 0, 0}};
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t start = text.find_first_not_of(" \t\n", pos);
-    if (start == std::string::npos) break;
-    size_t end = text.find_first_of(" \t\n", start);
-    if (end == std::string::npos) end = text.size();
-    tokens.push_back({text.substr(start, end - start), static_cast<uint32_t>(start),
-                      static_cast<uint32_t>(end)});
-    pos = end;
-  }
-  tokens.push_back({"</s>", 0, 0});
-  return tokens;
-}
-
-grpc::Status CheckInputs(int count, v1::Truncation truncation,
-                         const google::protobuf::RepeatedPtrField<std::string>& inputs) {
-  if (count == 0) return {grpc::StatusCode::INVALID_ARGUMENT, "inputs: must not be empty"};
-  for (int i = 0; i < count; ++i) {
-    if (truncation == v1::TRUNCATION_NONE && FakeTokens(inputs[i]).size() > kMaxInputTokens) {
-      return {grpc::StatusCode::INVALID_ARGUMENT,
-              absl::StrCat("inputs[", i, "]: longer than max_input_tokens ", kMaxInputTokens)};
-    }
-  }
-  return grpc::Status::OK;
-}
-
-void FillEmbedding(const std::string& text, const v1::EmbedRequest& request,
-                   v1::Embedding* embedding) {
-  const int num_tokens = static_cast<int>(FakeTokens(text).size());
-  const int rows = request.pooling() == v1::POOLING_NONE ? num_tokens : 1;
-  for (int row = 0; row < rows; ++row) {
-    for (int j = 0; j < FakeSecureBertService::kHiddenSize; ++j) {
-      embedding->add_values(static_cast<float>(row + j) / 10.0f);
-    }
-  }
-  if (request.pooling() == v1::POOLING_NONE) embedding->add_shape(num_tokens);
-  embedding->add_shape(FakeSecureBertService::kHiddenSize);
-  embedding->set_num_tokens(num_tokens);
-}
-
-grpc::Status AnswerEmbed(const v1::EmbedRequest& request, v1::EmbedResponse* response) {
-  grpc::Status valid = CheckInputs(request.inputs_size(), request.truncation(), request.inputs());
-  if (!valid.ok()) return valid;
-  for (const std::string& text : request.inputs()) {
-    FillEmbedding(text, request, response->add_embeddings());
-  }
-  response->mutable_timing()->set_batch_size(request.inputs_size());
-  return grpc::Status::OK;
-}
-
-// Candidate k for every mask is "cand<k>" with score 1 / (k + 2).
-void FillMaskResults(const std::string& text, uint32_t top_k, v1::InputPrediction* result) {
-  const std::vector<FakeToken> tokens = FakeTokens(text);
-  size_t mask_offset = 0;
-  for (uint32_t position = 0; position < tokens.size(); ++position) {
-    if (tokens[position].text.find(kMask) == std::string::npos) continue;
-    mask_offset = text.find(kMask, mask_offset);
-    v1::MaskResult* mask = result->add_masks();
-    mask->set_position(position);
-    for (uint32_t k = 0; k < top_k; ++k) {
-      v1::TokenPrediction* prediction = mask->add_predictions();
-      prediction->set_token_id(100 + k);
-      prediction->set_token(absl::StrCat("cand", k));
-      prediction->set_score(1.0f / static_cast<float>(k + 2));
-      std::string sequence = text;
-      sequence.replace(mask_offset, sizeof(kMask) - 1, prediction->token());
-      prediction->set_sequence(sequence);
-    }
-    mask_offset += sizeof(kMask) - 1;
-  }
-}
-
-}  // namespace
 
 FakeSecureBertService::~FakeSecureBertService() { SetBlockCalls(false); }
 
@@ -111,6 +21,11 @@ void FakeSecureBertService::SetBlockCalls(bool block) {
   block_calls_ = block;
 }
 
+void FakeSecureBertService::SetHead(Head head) {
+  absl::MutexLock lock(&mu_);
+  head_ = head;
+}
+
 int64_t FakeSecureBertService::calls() const {
   absl::MutexLock lock(&mu_);
   return calls_;
@@ -124,6 +39,16 @@ v1::EmbedRequest FakeSecureBertService::last_embed_request() const {
 v1::PredictMaskRequest FakeSecureBertService::last_predict_mask_request() const {
   absl::MutexLock lock(&mu_);
   return last_predict_mask_request_;
+}
+
+v1::ClassifyRequest FakeSecureBertService::last_classify_request() const {
+  absl::MutexLock lock(&mu_);
+  return last_classify_request_;
+}
+
+v1::ExtractEntitiesRequest FakeSecureBertService::last_extract_entities_request() const {
+  absl::MutexLock lock(&mu_);
+  return last_extract_entities_request_;
 }
 
 grpc::Status FakeSecureBertService::Admit(grpc::ServerContext* context) {
@@ -144,6 +69,11 @@ grpc::Status FakeSecureBertService::Admit(grpc::ServerContext* context) {
   }
   if (context->IsCancelled()) return {grpc::StatusCode::DEADLINE_EXCEEDED, "blocked"};
   return grpc::Status::OK;
+}
+
+FakeSecureBertService::Head FakeSecureBertService::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
 }
 
 grpc::Status FakeSecureBertService::Embed(grpc::ServerContext* context,
@@ -180,17 +110,7 @@ grpc::Status FakeSecureBertService::PredictMask(grpc::ServerContext* context,
   }
   grpc::Status admitted = Admit(context);
   if (!admitted.ok()) return admitted;
-  grpc::Status valid =
-      CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
-  if (!valid.ok()) return valid;
-  const uint32_t top_k = request->top_k() == 0 ? 10 : request->top_k();
-  for (int i = 0; i < request->inputs_size(); ++i) {
-    if (request->inputs(i).find(kMask) == std::string::npos) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, absl::StrCat("inputs[", i, "]: no <mask>")};
-    }
-    FillMaskResults(request->inputs(i), top_k, response->add_results());
-  }
-  return grpc::Status::OK;
+  return AnswerPredictMask(*request, response);
 }
 
 grpc::Status FakeSecureBertService::Tokenize(grpc::ServerContext* context,
@@ -198,21 +118,7 @@ grpc::Status FakeSecureBertService::Tokenize(grpc::ServerContext* context,
                                              v1::TokenizeResponse* response) {
   grpc::Status admitted = Admit(context);
   if (!admitted.ok()) return admitted;
-  grpc::Status valid =
-      CheckInputs(request->inputs_size(), request->truncation(), request->inputs());
-  if (!valid.ok()) return valid;
-  for (const std::string& text : request->inputs()) {
-    v1::Tokenization* result = response->add_results();
-    uint32_t id = 0;
-    for (const FakeToken& token : FakeTokens(text)) {
-      v1::Token* out = result->add_tokens();
-      out->set_id(id++);
-      out->set_text(token.text);
-      out->set_start(token.start);
-      out->set_end(token.end);
-    }
-  }
-  return grpc::Status::OK;
+  return AnswerTokenize(*request, response);
 }
 
 grpc::Status FakeSecureBertService::GetModelInfo(grpc::ServerContext* context,
@@ -220,18 +126,34 @@ grpc::Status FakeSecureBertService::GetModelInfo(grpc::ServerContext* context,
                                                  v1::ModelInfo* response) {
   grpc::Status admitted = Admit(context);
   if (!admitted.ok()) return admitted;
-  response->set_model_id("fake/securebert");
-  response->set_hidden_size(kHiddenSize);
-  response->set_num_layers(1);
-  response->set_vocab_size(1000);
-  response->set_max_input_tokens(kMaxInputTokens);
-  response->set_device("cpu");
-  response->set_dtype("float32");
-  response->set_max_batch_tokens(8192);
-  response->set_max_batch_size(32);
-  response->set_max_client_batch_size(32);
-  response->set_mask_token(kMask);
+  AnswerModelInfo(head(), response);
   return grpc::Status::OK;
+}
+
+grpc::Status FakeSecureBertService::Classify(grpc::ServerContext* context,
+                                             const v1::ClassifyRequest* request,
+                                             v1::ClassifyResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    last_classify_request_ = *request;
+  }
+  grpc::Status status = Admit(context);
+  if (status.ok()) status = CheckHead(head(), Head::kSequenceClassification);
+  if (!status.ok()) return status;
+  return AnswerClassify(*request, response);
+}
+
+grpc::Status FakeSecureBertService::ExtractEntities(grpc::ServerContext* context,
+                                                    const v1::ExtractEntitiesRequest* request,
+                                                    v1::ExtractEntitiesResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    last_extract_entities_request_ = *request;
+  }
+  grpc::Status status = Admit(context);
+  if (status.ok()) status = CheckHead(head(), Head::kTokenClassification);
+  if (!status.ok()) return status;
+  return AnswerExtractEntities(*request, response);
 }
 
 }  // namespace securebert::client::testing
