@@ -10,7 +10,8 @@ Models: transformers' own RobertaForMaskedLM (Embed, PredictMask), RobertaForTok
 with 40 BIO labels (ExtractEntities) and RobertaForSequenceClassification with 4 labels
 (Classify), tiny (2 layers, width 64) with seeded weights, built as test_server_vs_transformers.py
 and test_heads_vs_transformers.py build them, exported with `tools/export_model.py --hf-dir` and
-served by the real securebert-server (default --max_input_tokens 512, --window_stride_tokens 128).
+served by the real securebert-server (default --max_input_tokens 512, --window_stride_tokens 128;
+--max_batch_tokens 4096, so a batch holds 8 windows).
 Documents: cybersecurity prose of 2,000 to 10,000 tokens made of varied sentences (IPs, CVE ids,
 hashes, base64, URLs, Japanese, Chinese, Korean, Cyrillic, emoji and ZWJ sequences, a decomposed
 "café"), so window edges fall inside words and inside characters (checked); one of 511 content
@@ -33,13 +34,16 @@ tokens (two windows, the second short); one under 512 tokens.
    of overlapping entities, so entities in overlaps may legitimately differ; asserted: at least
    PIPELINE_AGREEMENT of the entities agree exactly.
 3. A document needing more than --max_windows_per_input windows (a server with 3) answers
-   INVALID_ARGUMENT naming max_windows_per_input; one needing exactly 3 is answered; the server
-   stays healthy. A --window_stride_tokens over W/2 is clamped (ModelInfo, the log, the windows).
+   INVALID_ARGUMENT naming max_windows_per_input, the limit and the input; one needing exactly 3
+   is answered; the server stays healthy. A --window_stride_tokens over W/2 is clamped
+   (ModelInfo, the log, the windows); the clamped overlap, 255, is odd, so tokens stand equally
+   far from two windows' edges there and the tie rule is checked (an even overlap has no ties).
 4. Concurrent windowed requests (ExtractEntities and Embed mixed, windows sharing batches): each
    answer equals that document's answer alone.
 
 Environment: as test_server_vs_transformers.py (SECUREBERT_SERVER_BIN required,
-SECUREBERT_EXPORT_PYTHON optional); the project's venv. Torch runs one thread here.
+SECUREBERT_EXPORT_PYTHON optional); the project's venv. Torch runs one thread here; about a
+minute on 2 cores. Run with -rP to see the measured differences and the pipeline comparison.
 """
 
 import collections
@@ -61,15 +65,17 @@ import pytest
 import torch
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+# Fixtures take the names of the imported ones; hf_parity is importable after the path insert.
+# pylint: disable=redefined-outer-name,wrong-import-position,wrong-import-order,unused-import
 import server_under_test
 import test_heads_vs_transformers as heads
 # The SECUREBERT_SERVER_BIN and generated-stubs fixtures of the MLM parity test.
-from test_server_vs_transformers import pb, server_binary  # noqa: F401  pylint: disable=unused-import
+from test_server_vs_transformers import pb, server_binary  # noqa: F401
 
 sys.path.insert(0, str(server_under_test.REPO_ROOT / "tools" / "tests"))
-import hf_parity  # noqa: E402  pylint: disable=wrong-import-position
-from hf_parity import BOS_ID, EOS_ID, MASK_ID, TOLERANCE  # noqa: E402  pylint: disable=wrong-import-position
-import transformers  # noqa: E402  pylint: disable=wrong-import-position,wrong-import-order
+import hf_parity  # noqa: E402
+from hf_parity import BOS_ID, EOS_ID, MASK_ID, TOLERANCE  # noqa: E402
+import transformers  # noqa: E402
 from transformers.pipelines.token_classification import AggregationStrategy  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tokenizer does not support real words")
@@ -285,7 +291,7 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def pb2(pb):  # noqa: F811  pylint: disable=redefined-outer-name
+def pb2(pb):  # noqa: F811
     return pb[0]
 
 
@@ -312,7 +318,7 @@ def exported(root, tokenizer):
 
 
 @pytest.fixture(scope="module")
-def servers(server_binary, pb, exported):  # noqa: F811  pylint: disable=redefined-outer-name
+def servers(server_binary, pb, exported):  # noqa: F811
     """name -> Served, the default flags."""
     with contextlib.ExitStack() as stack:
         out = {}
@@ -669,8 +675,9 @@ def _pipeline_differences(doc: Document, got: List[dict], want: List[dict]) -> T
                 abs(g["score"] - theirs[key(g)]["score"]) <= TOLERANCE)
     edges = {s for s, _ in doc.windows.spans[1:]} | {e - 1 for _, e in doc.windows.spans[:-1]}
     out = []
-    for side, entity, same_side, other_side in (
-            [("server", g, got, theirs) for g in got] + [("pipeline", w, want, ours) for w in want]):
+    sides = ([("server", g, got, theirs) for g in got] +
+             [("pipeline", w, want, ours) for w in want])
+    for side, entity, same_side, other_side in sides:
         twin = other_side.get(key(entity))
         if twin and (side == "pipeline" or abs(twin["score"] - entity["score"]) <= TOLERANCE):
             continue  # agrees, or its score difference is reported from the server's side
@@ -720,7 +727,8 @@ def test_compare_with_pipeline_stride(servers, documents, pb2, token_pipe, strat
 
 # --------------------------------------------------------------------------------- 3. errors
 
-def test_too_many_windows_is_invalid_argument(server_binary, pb, exported, documents):  # noqa: F811  pylint: disable=redefined-outer-name
+def test_too_many_windows_is_invalid_argument(server_binary, pb, exported,  # noqa: F811
+                                              documents):
     pb2, pb2_grpc = pb
     # W + (k - 1) * (W - O) content tokens take exactly k windows; one more takes k + 1.
     width = MAX_INPUT_TOKENS - 2
@@ -742,10 +750,11 @@ def test_too_many_windows_is_invalid_argument(server_binary, pb, exported, docum
             for texts in ([too_long], [fits, documents["2k"].text], [documents["9k"].text]):
                 with pytest.raises(grpc.RpcError) as raised:
                     call(texts)
-                error = raised.value
+                error, bad = raised.value, len(texts) - 1
                 assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (rpc, error.details())
                 assert "max_windows_per_input" in error.details(), error.details()
                 assert re.search(rf"\b{SMALL_MAX_WINDOWS}\b", error.details()), error.details()
+                assert f"inputs[{bad}]" in error.details(), error.details()
             print(f"{rpc}: {error.code().name}: {error.details()}")
         health = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service=""), timeout=RPC_TIMEOUT_S)
@@ -755,7 +764,8 @@ def test_too_many_windows_is_invalid_argument(server_binary, pb, exported, docum
             SMALL_MAX_WINDOWS)
 
 
-def test_wide_stride_is_clamped_to_half_a_window(server_binary, pb, exported, documents):  # noqa: F811  pylint: disable=redefined-outer-name
+def test_wide_stride_is_clamped_to_half_a_window(server_binary, pb, exported,  # noqa: F811
+                                                 documents):
     pb2, pb2_grpc = pb
     model, model_dir = exported["token"]
     clamped = (MAX_INPUT_TOKENS - 2) // 2
@@ -782,11 +792,14 @@ def test_wide_stride_is_clamped_to_half_a_window(server_binary, pb, exported, do
 
 # ---------------------------------------------------------------------------- 4. concurrency
 
-def _call(served: Served, pb2, job: Tuple[str, str, str], text: str):
+def _call(served: Served, pb2, job: Tuple[str, str, str], text: str) -> Tuple[object, int]:
+    """(the job's one answer, the rows of the largest batch it ran in)."""
     kind, option, _ = job
     if kind == "entities":
-        return extract(served, pb2, [text], option).results[0]
-    return embed(served, pb2, [text], option).embeddings[0]
+        response = extract(served, pb2, [text], option)
+        return response.results[0], response.timing.batch_size
+    response = embed(served, pb2, [text], option)
+    return response.embeddings[0], response.timing.batch_size
 
 
 def _same(job, text: str, alone, together) -> List[str]:
@@ -806,7 +819,7 @@ def test_concurrent_documents_do_not_mix(servers, documents, pb2):
     kinds = [("entities", "simple"), ("entities", "none"), ("embed", "POOLING_NONE"),
              ("embed", "POOLING_CLS")]
     jobs = [(kind, option, name) for name in LONG_DOCS for kind, option in kinds]
-    alone = {job: _call(served, pb2, job, documents[job[2]].text) for job in jobs}
+    alone = {job: _call(served, pb2, job, documents[job[2]].text)[0] for job in jobs}
     work = jobs * 2
     random.Random(SEED).shuffle(work)
     start = threading.Barrier(len(work))
@@ -817,9 +830,13 @@ def test_concurrent_documents_do_not_mix(servers, documents, pb2):
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(work)) as pool:
         results = list(pool.map(run, work))
-    problems = [p for job, answer in results
+    problems = [p for job, (answer, _) in results
                 for p in _same(job, documents[job[2]].text, alone[job], answer)]
-    windows = sum(answer.windows for _, answer in results)
-    print(f"{len(work)} concurrent windowed requests ({windows} windows): "
-          f"{len(problems)} differ from their answers alone")
+    windows = sum(answer.windows for _, (answer, _) in results)
+    # A request that ran in a batch of more rows than its own windows shared it with another.
+    shared = sum(rows > answer.windows for _, (answer, rows) in results)
+    print(f"{len(work)} concurrent windowed requests ({windows} windows), {shared} of them in a "
+          f"batch with another request's windows: {len(problems)} differ from their answers "
+          f"alone")
     assert not problems, "\n".join(problems[:10])
+    assert shared > 0, "no batch mixed windows of two requests"
