@@ -19,7 +19,12 @@
                      64 (and by the Debian-LibTorch build at 16) against float32: tokens/s,
                      p50/p99, peak RSS, the exporter's accuracy report, and ONNX Runtime's
                      own dynamic int8 raw (harness/int8.py);
-  8. tokenizer       securebert_tokenizer_benchmark encode MB/s.
+  8. long documents  a token-classification checkpoint of the same shape, 1,000-8,000-token
+                     documents, ExtractEntities and Embed with TRUNCATION_WINDOW at c = 1
+                     and 8 against HF's token-classification pipeline with stride and a
+                     windowed mean-pooling peer: documents/s, tokens/s, padding of the
+                     windowed batches (harness/long_documents.py);
+  9. tokenizer       securebert_tokenizer_benchmark encode MB/s.
 
 Prints progress lines on stderr, then a Markdown report with the ratios
 against the targets; writes JSON (--out) and PNG plots beside it. Figures,
@@ -44,12 +49,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import compare_report, compare_steps, int8, models, plots, report, steps  # noqa: E402  pylint: disable=wrong-import-position
+from harness import compare_report, compare_steps, int8, long_documents, models, plots, report, steps  # noqa: E402  pylint: disable=wrong-import-position
 from harness.config import REPO_ROOT, BenchConfig, Context  # noqa: E402  pylint: disable=wrong-import-position
 
 # Every section a complete results file has (the quick ctest checks them).
 SECTIONS = ("config", "machine", "versions", "models", "raw", "server", "transformers_peer",
-            "peer_comparison", "ghz", "naive", "runtimes", "int8", "tokenizer", "ratios")
+            "peer_comparison", "ghz", "naive", "runtimes", "int8", "long_documents", "tokenizer",
+            "ratios")
 
 
 def parse_args(argv=None):
@@ -115,6 +121,8 @@ def run_all(ctx: Context, prepared: dict, timer: StepTimer, baseline=None) -> di
                           "peer_concurrencies": config.peer_concurrencies,
                           "ghz_concurrency": config.ghz_concurrency,
                           "engine_batch_sizes": config.engine_batch_sizes,
+                          "long_document_concurrencies": config.long_document_concurrencies,
+                          "long_documents": config.long_documents,
                           "model_dir": str(ctx.model_dir), "server_args": ctx.server_args},
                "model_id": manifest["model_id"], "machine": machine(), "models": prepared,
                "versions": compare_steps.versions(ctx.python, ctx.work_dir / "versions.log")}
@@ -129,6 +137,7 @@ def run_all(ctx: Context, prepared: dict, timer: StepTimer, baseline=None) -> di
                                 results["server"], results["transformers_peer"],
                                 config.naive_concurrency)
     results["int8"] = timer("int8", int8.comparison, ctx, results["server"])
+    results["long_documents"] = timer("long_documents", long_documents.step, ctx)
     results["tokenizer"] = timer("tokenizer", steps.tokenizer, ctx)
     results["machine"]["load_average_end"] = list(os.getloadavg())
     results["ratios"] = report.compute_ratios(results)
@@ -209,6 +218,9 @@ def missing_parts(written: dict) -> list:
         missing.append("an int8 load level with no OK answer")
     if not (int8_result.get("onnxruntime_int8") or {}).get("available"):
         missing.append("ONNX Runtime int8")
+    if any(level["documents"] < 1 or level["errors"]
+           for level in long_documents.all_levels(written.get("long_documents"))):
+        missing.append("a long-document level with an error or no document done")
     rows = {row["key"]: row for row in (written.get("runtimes") or {}).get("rows", [])}
     missing += [f"runtime {key}" for key in REQUIRED_RUNTIMES
                 if not rows.get(key, {}).get("available")]

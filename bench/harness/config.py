@@ -32,6 +32,8 @@ class BenchConfig:
     tokenizer_min_time_s: float     # Google Benchmark --benchmark_min_time
     step_timeout_s: float           # bound on any one tool run
     int8_concurrencies: List[int]   # load levels of the int8 server beside float32's
+    long_document_concurrencies: List[int]  # closed-loop levels of the long-document step
+    long_documents: int             # documents (1,000-8,000 tokens) in the long-document step
     seed: int = 0                   # seed of the transformers checkpoint's random weights
 
     @staticmethod
@@ -43,7 +45,8 @@ class BenchConfig:
                            naive_concurrency=16, naive_default_deadline_ms=40000,
                            peer_concurrencies=[16, 64], ghz_concurrency=16,
                            tokenizer_min_time_s=0.5, step_timeout_s=900.0,
-                           int8_concurrencies=[16, 64])
+                           int8_concurrencies=[16, 64], long_document_concurrencies=[1, 8],
+                           long_documents=16)
 
     @staticmethod
     def quick() -> "BenchConfig":
@@ -55,7 +58,8 @@ class BenchConfig:
                            naive_concurrency=16, naive_default_deadline_ms=10000,
                            peer_concurrencies=[16, 64], ghz_concurrency=16,
                            tokenizer_min_time_s=0.02, step_timeout_s=120.0,
-                           int8_concurrencies=[16, 64])
+                           int8_concurrencies=[16, 64], long_document_concurrencies=[1, 8],
+                           long_documents=8)
 
 
 @dataclasses.dataclass
