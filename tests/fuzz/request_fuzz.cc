@@ -143,7 +143,7 @@ void FuzzTokenize(Harness& h, const std::string& bytes) {
   securebert::wire::v1::TokenizeRequest wire;
   if (!wire.ParseFromString(bytes)) return;
   absl::Status count = securebert::service::CheckInputCount(wire.inputs_size(), h.limits);
-  absl::StatusOr<securebert::tokenizer::Truncation> truncation =
+  absl::StatusOr<securebert::service::InputTruncation> truncation =
       securebert::service::MapTruncation(wire.truncation());
   if (!count.ok() || !truncation.ok()) return CheckError(count.ok() ? truncation.status() : count);
   absl::Notification done;
