@@ -144,7 +144,8 @@ TEST_P(TorchModelHeadsTest, RowsTheModelCannotAnswerFailThePrecondition) {
 
 TEST_P(TorchModelHeadsTest, LabelsThatDisagreeWithTheHeadAreRefusedAtLoad) {
   const std::string dir = CopyTinyModel(
-      Name("fewer_labels"), [](nlohmann::json& m) {
+      Name("fewer_labels"),
+      [](nlohmann::json& m) {
         m["task_head"]["labels"] = {"O", "B-X"};
         m["task_head"]["num_labels"] = 2;
       },
@@ -156,14 +157,15 @@ TEST_P(TorchModelHeadsTest, LabelsThatDisagreeWithTheHeadAreRefusedAtLoad) {
 
 TEST_P(TorchModelHeadsTest, ManifestErrorsNameTheField) {
   const std::string unknown = CopyTinyModel(
-      Name("unknown_head"), [](nlohmann::json& m) { m["task_head"]["kind"] = "question_answering"; },
-      GetParam().dir);
+      Name("unknown_head"),
+      [](nlohmann::json& m) { m["task_head"]["kind"] = "question_answering"; }, GetParam().dir);
   auto model = TorchModel::Load(unknown, {});
   EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(model.status().message(), HasSubstr("question_answering"));
 
   const std::string count = CopyTinyModel(
-      Name("label_count"), [](nlohmann::json& m) { m["task_head"]["num_labels"] = 3; }, GetParam().dir);
+      Name("label_count"), [](nlohmann::json& m) { m["task_head"]["num_labels"] = 3; },
+      GetParam().dir);
   model = TorchModel::Load(count, {});
   EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(model.status().message(), HasSubstr("num_labels"));
@@ -179,8 +181,7 @@ INSTANTIATE_TEST_SUITE_P(
     Heads, TorchModelHeadsTest,
     ::testing::Values(HeadModel{TinyTokenModelDir(), batching::TaskHead::kTokenClassification,
                                 batching::RowOutput::kTokenLogits, 40},
-                      HeadModel{TinySequenceModelDir(),
-                                batching::TaskHead::kSequenceClassification,
+                      HeadModel{TinySequenceModelDir(), batching::TaskHead::kSequenceClassification,
                                 batching::RowOutput::kSequenceLogits, 4}),
     [](const ::testing::TestParamInfo<HeadModel>& info) {
       return info.param.head == batching::TaskHead::kTokenClassification ? "Token" : "Sequence";

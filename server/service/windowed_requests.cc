@@ -122,7 +122,7 @@ void ExpandWindows(const WindowShape& shape, Request* request, ModelResult* resu
     result->pooling = request->pooling;
     result->normalize = request->normalize;
     request->pooling = request->pooling == batching::Pooling::kCls ? batching::Pooling::kCls
-                                                                    : batching::Pooling::kNone;
+                                                                   : batching::Pooling::kNone;
     request->normalize = false;
   }
 }

@@ -33,8 +33,7 @@ std::vector<Window> PlanWindows(int32_t content_tokens, const WindowShape& shape
   return windows;
 }
 
-std::vector<TokenSource> ChooseSources(const std::vector<Window>& windows,
-                                       int32_t content_tokens) {
+std::vector<TokenSource> ChooseSources(const std::vector<Window>& windows, int32_t content_tokens) {
   constexpr int32_t kUncut = std::numeric_limits<int32_t>::max();
   std::vector<TokenSource> sources(static_cast<size_t>(std::max(0, content_tokens)));
   std::vector<int32_t> best(sources.size(), -1);

@@ -21,7 +21,7 @@ namespace securebert::service {
 
 // How documents are cut.
 struct WindowShape {
-  int32_t window = 510;  // content tokens per window: max_input_tokens - 2
+  int32_t window = 510;   // content tokens per window: max_input_tokens - 2
   int32_t overlap = 128;  // content tokens neighbouring windows share; < window
 };
 

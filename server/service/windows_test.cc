@@ -32,8 +32,7 @@ TEST(Windows, LongInputsAreCutEveryStepUntilTheEnd) {
   const WindowShape shape{10, 4};  // step 6
   EXPECT_THAT(Cuts(11, shape), ElementsAre(std::pair{0, 10}, std::pair{6, 11}));
   EXPECT_THAT(Cuts(16, shape), ElementsAre(std::pair{0, 10}, std::pair{6, 16}));
-  EXPECT_THAT(Cuts(17, shape),
-              ElementsAre(std::pair{0, 10}, std::pair{6, 16}, std::pair{12, 17}));
+  EXPECT_THAT(Cuts(17, shape), ElementsAre(std::pair{0, 10}, std::pair{6, 16}, std::pair{12, 17}));
   for (int32_t n = 1; n < 200; ++n) {
     EXPECT_EQ(CountWindows(n, shape), static_cast<int32_t>(PlanWindows(n, shape).size())) << n;
     EXPECT_LE(n, MaxContentTokens(CountWindows(n, shape), shape)) << n;

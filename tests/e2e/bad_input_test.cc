@@ -275,7 +275,8 @@ TEST_F(BadInputTest, UnknownEnumNumbersAreInvalidArgumentNamingTheField) {
   ExpectError(client_->Embed(pooling).status(), absl::StatusCode::kInvalidArgument,
               "pooling: unknown value 7; use POOLING_NONE, POOLING_CLS or POOLING_MEAN");
   const char kTruncation[] =
-      "truncation: unknown value 9; use TRUNCATION_NONE, TRUNCATION_RIGHT, TRUNCATION_LEFT or TRUNCATION_WINDOW";
+      "truncation: unknown value 9; use TRUNCATION_NONE, TRUNCATION_RIGHT, TRUNCATION_LEFT or "
+      "TRUNCATION_WINDOW";
   v1::EmbedRequest e;
   e.add_inputs("text");
   e.set_truncation(static_cast<v1::Truncation>(9));

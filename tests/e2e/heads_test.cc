@@ -51,8 +51,7 @@ class HeadsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     token_ = new ServerProcess(BinaryPath("securebert-server"), ArgsFor(TinyTokenModelDir()));
-    sequence_ =
-        new ServerProcess(BinaryPath("securebert-server"), ArgsFor(TinySequenceModelDir()));
+    sequence_ = new ServerProcess(BinaryPath("securebert-server"), ArgsFor(TinySequenceModelDir()));
     mlm_ = new ServerProcess(BinaryPath("securebert-server"), ArgsFor(TinyModelDir()));
     for (ServerProcess* s : {token_, sequence_, mlm_}) {
       ASSERT_TRUE(s->WaitUntilReady()) << s->Log();
@@ -97,7 +96,8 @@ ServerProcess* HeadsTest::token_ = nullptr;
 ServerProcess* HeadsTest::sequence_ = nullptr;
 ServerProcess* HeadsTest::mlm_ = nullptr;
 
-v1::ExtractEntitiesResponse Extract(v1::SecureBert::Stub& stub, const std::vector<std::string>& texts,
+v1::ExtractEntitiesResponse Extract(v1::SecureBert::Stub& stub,
+                                    const std::vector<std::string>& texts,
                                     v1::Aggregation aggregation, float threshold = 0,
                                     grpc::Status* status = nullptr) {
   v1::ExtractEntitiesRequest request;
@@ -329,7 +329,8 @@ TEST_F(HeadsTest, ConcurrentEntityAndEmbedCallsAnswerEachTextAsAlone) {
                     " Lazarus used " + std::to_string(1000 + i * 37) + " implants.");
   }
   std::vector<v1::InputEntities> alone;
-  for (const auto& t : texts) alone.push_back(Extract(*stub, {t}, v1::AGGREGATION_SIMPLE).results(0));
+  for (const auto& t : texts)
+    alone.push_back(Extract(*stub, {t}, v1::AGGREGATION_SIMPLE).results(0));
   constexpr int kThreads = 8, kRounds = 6;
   std::atomic<int> answered{0}, wrong{0};
   std::vector<std::thread> threads;
