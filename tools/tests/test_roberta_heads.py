@@ -7,24 +7,10 @@ import model_dir
 import roberta_heads
 import roberta_ref
 from conftest import make_head_model, random_batch, small_config
+from test_roberta_ref import encoder_names
 
 VOCAB = 1000
 HIDDEN = 32
-
-
-def encoder_names(num_layers: int):
-    """Hugging Face RobertaModel names under `roberta.` (no pooler), written out independently."""
-    names = ["roberta.embeddings.word_embeddings.weight",
-             "roberta.embeddings.position_embeddings.weight",
-             "roberta.embeddings.token_type_embeddings.weight",
-             "roberta.embeddings.LayerNorm.weight", "roberta.embeddings.LayerNorm.bias"]
-    for i in range(num_layers):
-        p = f"roberta.encoder.layer.{i}."
-        for sub in ("attention.self.query", "attention.self.key", "attention.self.value",
-                    "attention.output.dense", "attention.output.LayerNorm",
-                    "intermediate.dense", "output.dense", "output.LayerNorm"):
-            names += [p + sub + ".weight", p + sub + ".bias"]
-    return names
 
 
 @pytest.fixture(scope="module", params=[roberta_heads.SEQUENCE, roberta_heads.TOKEN])

@@ -11,8 +11,8 @@ import roberta_ref
 from conftest import make_model, random_batch, small_config
 
 
-def hf_names(num_layers: int):
-    """Hugging Face RobertaForMaskedLM state-dict names, written out independently."""
+def encoder_names(num_layers: int):
+    """Hugging Face RobertaModel names under `roberta.` (no pooler), written out independently."""
     names = ["roberta.embeddings.word_embeddings.weight",
              "roberta.embeddings.position_embeddings.weight",
              "roberta.embeddings.token_type_embeddings.weight",
@@ -23,6 +23,12 @@ def hf_names(num_layers: int):
                     "attention.output.dense", "attention.output.LayerNorm",
                     "intermediate.dense", "output.dense", "output.LayerNorm"):
             names += [p + sub + ".weight", p + sub + ".bias"]
+    return names
+
+
+def hf_names(num_layers: int):
+    """Hugging Face RobertaForMaskedLM state-dict names, written out independently."""
+    names = encoder_names(num_layers)
     names += ["lm_head.dense.weight", "lm_head.dense.bias", "lm_head.layer_norm.weight",
               "lm_head.layer_norm.bias", "lm_head.decoder.weight", "lm_head.decoder.bias",
               "lm_head.bias"]
