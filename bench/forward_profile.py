@@ -140,20 +140,13 @@ def ort_op_times(trace: List[dict]) -> Tuple[Dict[str, float], Dict[str, float]]
 # The paths
 
 
-class TorchScriptForward:
-    """One worker's forward of a TorchScript encoder (input_ids, attention_mask) -> hidden."""
-
-    def __init__(self, module, threads: int):
-        self.module, self.threads = module, threads
-
-    def prepare(self) -> None:
-        import torch  # pylint: disable=import-outside-toplevel
-        torch.set_num_threads(self.threads)
+class TorchScriptForward(raw_runtimes.TorchForward):
+    """raw_runtimes.TorchForward for a TorchScript encoder (input_ids, attention_mask) -> hidden."""
 
     def __call__(self, ids, mask):
         import torch  # pylint: disable=import-outside-toplevel
         with torch.inference_mode():
-            return self.module(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
+            return self.model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
 
 
 def sdpa_encoder(hf_dir: Path):
@@ -189,9 +182,9 @@ def sdpa_encoder(hf_dir: Path):
 def torch_paths(model_dir: Path, hf_dir: Path, int8_dir: Optional[Path]) -> Dict[str, object]:
     import torch  # pylint: disable=import-outside-toplevel
     scripted = torch.jit.load(str(model_dir / "encoder.pt")).eval()
-    frozen = torch.jit.freeze(torch.jit.load(str(model_dir / "encoder.pt")).eval())
-    optimized = torch.jit.optimize_for_inference(
-        torch.jit.freeze(torch.jit.load(str(model_dir / "encoder.pt")).eval()))
+    # freeze returns a frozen copy; optimize_for_inference rewrites its own copy in place.
+    frozen = torch.jit.freeze(scripted)
+    optimized = torch.jit.optimize_for_inference(torch.jit.freeze(scripted))
     paths = {"torchscript": scripted, "torchscript-frozen": frozen,
              "torchscript-frozen-optimized": optimized, "torchscript-sdpa": sdpa_encoder(hf_dir)}
     if int8_dir is not None:
@@ -203,14 +196,21 @@ def torch_paths(model_dir: Path, hf_dir: Path, int8_dir: Optional[Path]) -> Dict
     return paths
 
 
-def parity(reference: Callable, forward: Callable, mix: List[List[int]], int8: bool) -> dict:
+def parity_checks(reference: Callable, mix: List[List[int]]) -> List[Tuple]:
+    """Padded batches unlike each other, with the reference's outputs: (ids, mask, expected)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    checks = []
+    for sequences in (mix[:4], mix[-2:], [mix[0], mix[len(mix) // 2], mix[-1]]):
+        ids, mask = raw_runtimes.pack(sequences)
+        checks.append((ids, mask, np.asarray(reference(ids, mask), dtype=np.float64)))
+    return checks
+
+
+def parity(checks: List[Tuple], forward: Callable, int8: bool) -> dict:
     """Max |forward - reference| (float32) or least token cosine (int8) over real tokens."""
     import numpy as np  # pylint: disable=import-outside-toplevel
-    checks = [mix[:4], mix[-2:], [mix[0], mix[len(mix) // 2], mix[-1]]]
     worst_diff, least_cos = 0.0, 1.0
-    for sequences in checks:
-        ids, mask = raw_runtimes.pack(sequences)
-        expected = np.asarray(reference(ids, mask), dtype=np.float64)
+    for ids, mask, expected in checks:
         got = np.asarray(forward(ids, mask), dtype=np.float64)
         real = mask.astype(bool)
         worst_diff = max(worst_diff, float(np.abs(got - expected)[real].max()))
@@ -277,7 +277,7 @@ def run(args) -> dict:
               "profile": f"batch {PROFILE_BATCH}, 1 thread, {len(profile_batches)} batches",
               "paths": {}}
     modules = torch_paths(args.model_dir, args.hf_dir, args.int8_dir)
-    reference = TorchScriptForward(modules["torchscript"], cores)
+    checks = parity_checks(TorchScriptForward(modules["torchscript"], cores), mix)
     makers: Dict[str, Callable[[int], object]] = {
         name: (lambda threads, module=module: TorchScriptForward(module, threads))
         for name, module in modules.items()}
@@ -292,7 +292,7 @@ def run(args) -> dict:
             makers[name] = lambda threads, path=path: raw_runtimes.OrtForward(path, threads)
         for name, make in makers.items():
             int8 = name.endswith("int8")
-            entry = {"parity": parity(reference, make(cores), mix, int8)}
+            entry = {"parity": parity(checks, make(cores), int8)}
             if not entry["parity"]["ok"]:
                 raise RuntimeError(f"{name} breaks its parity bound: {entry['parity']}")
             entry["tokens_per_s"] = {}
