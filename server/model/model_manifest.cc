@@ -2,10 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tokenizer/json_file.h"
 
 namespace securebert::model {
 namespace {
@@ -13,14 +16,26 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Reads a required field; nlohmann throws json::exception on a missing key
-// or a wrong type, which LoadManifest turns into a status naming the field.
+// Reads a required field; a missing key, a wrong type or an integer field
+// that is not an integer T holds (a float, 1e300, 2^40 for int32) throws,
+// which LoadManifest turns into a status naming the field.
 template <typename T>
 T Field(const json& object, const char* key) {
   if (!object.contains(key)) {
     throw std::invalid_argument(absl::StrCat("missing field \"", key, "\""));
   }
-  return object.at(key).get<T>();
+  const json& value = object.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const std::optional<T> number = tokenizer::JsonInteger<T>(value);
+    if (!number) {
+      throw std::invalid_argument(absl::StrCat("field \"", key, "\" is ", value.dump(),
+                                               ", not an integer in ", sizeof(T) * 8,
+                                               "-bit range"));
+    }
+    return *number;
+  } else {
+    return value.get<T>();
+  }
 }
 
 void ReadSpecialToken(const json& specials, const char* name, int32_t* id, std::string* token) {

@@ -2,6 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -80,6 +84,45 @@ TEST(ModelManifest, UnsupportedFormatVersion) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("format_version"));
 }
+
+// Every integer field refuses a value that is not an integer its type holds:
+// a float (1e300 once reached an unchecked float-to-int conversion, undefined
+// behaviour the model_dir fuzzer found), an integer past int32, a float that
+// happens to be whole. The error names the field.
+struct IntegerFieldCase {
+  const char* name;
+  std::vector<std::string> path;
+  bool int32 = true;  // else int64
+};
+
+class ManifestIntegerField : public ::testing::TestWithParam<IntegerFieldCase> {};
+
+TEST_P(ManifestIntegerField, RefusesValuesThatAreNotItsInteger) {
+  const IntegerFieldCase& field = GetParam();
+  std::vector<std::string> values = {"1e300", "-1e300", "64.0", "18446744073709551616"};
+  if (field.int32) values.push_back("2147483648");
+  for (const std::string& value : values) {
+    const std::string dir = CopyTinyModel(absl::StrCat("int_", field.name), [&](nlohmann::json& m) {
+      nlohmann::json* node = &m;
+      for (const std::string& key : field.path) {
+        node = key == "*files" ? &node->at("files").begin().value() : &(*node)[key];
+      }
+      *node = nlohmann::json::parse(value);
+    });
+    absl::Status s = LoadManifest(dir).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << value;
+    EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("\"", field.path.back(), "\""))) << value;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, ManifestIntegerField,
+    ::testing::Values(IntegerFieldCase{"format_version", {"format_version"}},
+                      IntegerFieldCase{"hidden_size", {"architecture", "hidden_size"}},
+                      IntegerFieldCase{"max_input_tokens", {"max_input_tokens"}},
+                      IntegerFieldCase{"mask_id", {"special_tokens", "mask", "id"}},
+                      IntegerFieldCase{"file_bytes", {"*files", "bytes"}, false}),
+    [](const ::testing::TestParamInfo<IntegerFieldCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace securebert::model

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "tokenizer/json_file.h"
 
 namespace securebert::model {
 
@@ -136,7 +137,13 @@ absl::Status CheckVocabulary(const ModelManifest& m) {
   try {
     const nlohmann::json vocab = nlohmann::json::parse(in);
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-      max_id = std::max<int64_t>(max_id, it.value().get<int64_t>());
+      const std::optional<int64_t> id = tokenizer::JsonInteger<int64_t>(it.value());
+      if (!id) {
+        return absl::InvalidArgumentError(absl::StrCat(path.string(), ": the id of \"", it.key(),
+                                                       "\" is ", it.value().dump(),
+                                                       ", not an integer"));
+      }
+      max_id = std::max(max_id, *id);
     }
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path.string(), ": ", e.what()));

@@ -299,6 +299,23 @@ TEST(TorchModelErrors, VocabularyLargerThanModel) {
   EXPECT_THAT(s.message(), HasSubstr("50365"));
 }
 
+TEST(TorchModelErrors, VocabularyIdThatIsNotAnInteger) {
+  // 1e300 once went through an unchecked float-to-int64 conversion.
+  for (const char* id : {"1e300", "7.0", "\"7\""}) {
+    const std::string dir = CopyTinyModel("vocab_float");
+    const std::string vocab_path = dir + "/vocab.json";
+    nlohmann::json vocab = ReadJson(vocab_path);
+    vocab["Ġextra"] = nlohmann::json::parse(id);
+    securebert::testing::WriteJson(vocab_path, vocab);
+    nlohmann::json manifest = ReadJson(dir + "/manifest.json");
+    manifest["files"]["vocab.json"]["bytes"] = std::filesystem::file_size(vocab_path);
+    securebert::testing::WriteJson(dir + "/manifest.json", manifest);
+    absl::Status s = LoadStatus(dir);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(s.message(), HasSubstr("Ġextra")) << id;
+  }
+}
+
 TEST(TorchModelErrors, LmHeadVocabularyMismatch) {
   const std::string dir = CopyTinyModel(
       "vocab_large", [](nlohmann::json& m) { m["architecture"]["vocab_size"] = 50265 + 7; });

@@ -6,7 +6,11 @@
 #ifndef SECUREBERT_SERVER_TOKENIZER_JSON_FILE_H_
 #define SECUREBERT_SERVER_TOKENIZER_JSON_FILE_H_
 
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -36,6 +40,25 @@ absl::Status ParseJsonFile(const std::string& path, Parse parse) {
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
   }
+}
+
+// `value` as a T when it is a JSON integer that T holds exactly; nullopt for
+// anything else: a float (even 1.0 or 1e300), a string, an integer out of
+// T's range. nlohmann's own get<int>() converts floats and wide integers
+// unchecked, which for an out-of-range float is undefined behaviour; every
+// integer a loader reads from a file goes through here instead.
+template <typename T>
+std::optional<T> JsonInteger(const nlohmann::json& value) {
+  static_assert(std::is_integral_v<T> && std::is_signed_v<T>);
+  if (value.is_number_unsigned()) {
+    const auto n = value.get<uint64_t>();
+    if (n > static_cast<uint64_t>(std::numeric_limits<T>::max())) return std::nullopt;
+    return static_cast<T>(n);
+  }
+  if (!value.is_number_integer()) return std::nullopt;
+  const auto n = value.get<int64_t>();
+  if (n < std::numeric_limits<T>::min() || n > std::numeric_limits<T>::max()) return std::nullopt;
+  return static_cast<T>(n);
 }
 
 // An AddedToken object {"content", "lstrip", "rstrip", "single_word",

@@ -1,6 +1,6 @@
 #include "tokenizer/model_files.h"
 
-#include <limits>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -21,12 +21,12 @@ absl::Status ParseVocab(const json& vocab, const std::string& path, ModelFiles* 
   if (!vocab.is_object()) return absl::InvalidArgumentError(path + ": vocab is not an object");
   files->vocab.reserve(vocab.size());
   for (const auto& [spelling, id] : vocab.items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
-        id.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+    const std::optional<int32_t> number = JsonInteger<int32_t>(id);
+    if (!number || *number < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": vocab entry \"", spelling, "\" has a bad id ", id.dump()));
     }
-    files->vocab[spelling] = id.get<int32_t>();
+    files->vocab[spelling] = *number;
   }
   return absl::OkStatus();
 }
@@ -134,11 +134,15 @@ absl::Status ParsePostProcessor(const json& processor, const std::string& path, 
   return Unsupported(path, absl::StrCat("post_processor ", type));
 }
 
-absl::Status ParseAddedTokens(const json& added, ModelFiles* files) {
+absl::Status ParseAddedTokens(const json& added, const std::string& path, ModelFiles* files) {
   if (added.is_null()) return absl::OkStatus();
   for (const json& token : added) {
-    files->added_tokens.emplace_back(AddedTokenFromJson(token, /*default_special=*/false),
-                                     token.at("id").get<int32_t>());
+    const std::optional<int32_t> id = JsonInteger<int32_t>(token.at("id"));
+    if (!id || *id < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": added token has a bad id ", token.at("id").dump()));
+    }
+    files->added_tokens.emplace_back(AddedTokenFromJson(token, /*default_special=*/false), *id);
   }
   return absl::OkStatus();
 }
@@ -149,7 +153,7 @@ absl::Status ParseTokenizerJson(const json& root, const std::string& path, Model
   absl::Status status = ParseModel(root.at("model"), path, files);
   if (status.ok()) status = ParsePreTokenizer(root.value("pre_tokenizer", json()), path, files);
   if (status.ok()) status = ParsePostProcessor(root.value("post_processor", json()), path, files);
-  if (status.ok()) status = ParseAddedTokens(root.value("added_tokens", json()), files);
+  if (status.ok()) status = ParseAddedTokens(root.value("added_tokens", json()), path, files);
   return status;
 }
 

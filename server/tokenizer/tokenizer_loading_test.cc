@@ -6,9 +6,11 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tokenizer/json_file.h"
 #include "tokenizer/testing/test_data.h"
 #include "tokenizer/tokenizer.h"
 
@@ -169,6 +171,43 @@ TEST(TokenizerLoadingTest, MalformedFilesAreInvalidArgument) {
   tokenizer = Tokenizer::FromFiles(VocabPath(), bad_merges);
   EXPECT_EQ(tokenizer.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(tokenizer.status().message()), HasSubstr("merge 1"));
+}
+
+// An id that is not an exact int32 (a float, one past int32, 1e300, whose
+// unchecked conversion to int is undefined behaviour) is refused, naming the
+// file, in vocab.json and in tokenizer.json's added tokens alike.
+TEST(TokenizerLoadingTest, NonIntegerIdsAreInvalidArgument) {
+  for (const char* id : {"1e300", "-1e300", "4.0", "2147483648", "18446744073709551615", "-1"}) {
+    const std::string vocab =
+        testing::WriteTempFile("vocab.json", absl::StrCat(R"({"a": )", id, "}"));
+    const absl::Status status = Tokenizer::FromFiles(vocab, MergesPath()).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("bad id")) << id;
+
+    nlohmann::json file = RobertaTokenizerJson();
+    file["added_tokens"][4]["id"] = nlohmann::json::parse(id);
+    const std::string path = testing::WriteTempFile("tokenizer.json", file.dump());
+    const absl::Status added = Tokenizer::FromTokenizerJson(path).status();
+    EXPECT_EQ(added.code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(std::string(added.message()), HasSubstr(path)) << id;
+  }
+}
+
+TEST(JsonInteger, TakesOnlyExactIntegersInRange) {
+  using nlohmann::json;
+  EXPECT_EQ(JsonInteger<int32_t>(json(7)), 7);
+  EXPECT_EQ(JsonInteger<int32_t>(json(-7)), -7);
+  EXPECT_EQ(JsonInteger<int32_t>(json(2147483647)), 2147483647);
+  EXPECT_EQ(JsonInteger<int32_t>(json(-2147483648LL)), -2147483647 - 1);
+  EXPECT_EQ(JsonInteger<int32_t>(json(2147483648LL)), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json(-2147483649LL)), std::nullopt);
+  EXPECT_EQ(JsonInteger<int64_t>(json(uint64_t{9223372036854775807ULL})), 9223372036854775807LL);
+  EXPECT_EQ(JsonInteger<int64_t>(json(uint64_t{9223372036854775808ULL})), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json(1.0)), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json(1e300)), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json("1")), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json(true)), std::nullopt);
+  EXPECT_EQ(JsonInteger<int32_t>(json()), std::nullopt);
 }
 
 TEST(TokenizerLoadingTest, InconsistentFilesAreInvalidArgument) {
