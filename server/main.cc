@@ -34,8 +34,9 @@ ABSL_FLAG(int32_t, intra_op_threads, 0,
 ABSL_FLAG(int32_t, instances, 0,
           "Model instances (each with its own batch worker); 0: one per core on CPU, 1 on CUDA.");
 ABSL_FLAG(int32_t, max_batch_tokens, 0,
-          "Token budget of one batch, counted padded (longest x rows); >= max_input_tokens. "
-          "0: 1024 on CPU, 16384 on CUDA.");
+          "Token budget of one batch, counted padded (longest x rows); an input longer than it "
+          "runs alone. "
+          "0: 128 on CPU, 16384 on CUDA.");
 ABSL_FLAG(bool, lend_idle_cores, true,
           "A batch cut while nothing else waits also runs on idle instances' cores (a lone "
           "request uses every core); they come back when its forward ends.");

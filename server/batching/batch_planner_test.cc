@@ -57,6 +57,7 @@ TEST(BatchPlannerTest, RowCapIsTheSmallerOfSizeAndBudget) {
   EXPECT_EQ(planner.RowCap(10), 4);   // max_batch_size
   EXPECT_EQ(planner.RowCap(300), 3);  // 1024 / 300
   EXPECT_EQ(planner.RowCap(1024), 1);
+  EXPECT_EQ(planner.RowCap(2000), 1);  // past the budget: alone
 }
 
 TEST(BatchPlannerTest, FillsToTheRowCap) {

@@ -160,6 +160,37 @@ TEST_F(EngineBatchingTest, BatchesRespectTokenBudgetAndRowCap) {
   EXPECT_EQ(rows, 200);
 }
 
+TEST_F(EngineBatchingTest, InputsLongerThanTheBudgetRunAlone) {
+  // A budget below max_input_tokens (512): what fits it batches, what does not
+  // runs as a batch of one, and every request is answered right.
+  EngineOptions options = Options();
+  options.max_batch_tokens = 256;
+  options.max_batch_size = 8;
+  options.min_padding_efficiency = 0.0;
+  Start(options);
+  Reply& blocker = NewReply();
+  HoldWorker(&blocker);
+  const std::vector<int32_t> lengths = {512, 300, 64, 64, 257, 64, 64, 100, 512};
+  std::vector<Reply*> replies = NewReplies(lengths.size());
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    ASSERT_TRUE(SubmitCls(lengths[i], 1, replies[i]).ok());
+  }
+  gate_.Open();
+  for (Reply* reply : replies) ASSERT_TRUE(reply->Await().ok());
+  int32_t rows = 0, alone = 0;
+  for (const SeenBatch& batch : Batches()) {
+    if (batch.seq_len > 256) {
+      EXPECT_EQ(batch.rows, 1) << batch.seq_len;
+      ++alone;
+    } else {
+      EXPECT_LE(batch.rows * batch.seq_len, 256);
+    }
+    rows += batch.rows;
+  }
+  EXPECT_EQ(alone, 4);  // 512, 300, 257, 512
+  EXPECT_EQ(rows, static_cast<int32_t>(lengths.size()));
+}
+
 TEST_F(EngineBatchingTest, LengthGroupingKeepsPaddingLowOnAMixedStream) {
   EngineOptions options = Options();
   options.max_concurrent_requests = 2000;

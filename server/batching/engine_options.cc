@@ -16,8 +16,10 @@ EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec
   if (resolved.max_input_tokens == 0) resolved.max_input_tokens = spec.max_input_tokens;
   if (resolved.max_batch_tokens == 0) {
     const bool cuda = spec.device.rfind("cuda", 0) == 0;
+    // On CUDA a full-length input still batches with others; on CPU it runs
+    // alone, which costs it nothing (batching buys a CPU no throughput).
     resolved.max_batch_tokens =
-        std::max(cuda ? kCudaBatchTokens : kCpuBatchTokens, resolved.max_input_tokens);
+        cuda ? std::max(kCudaBatchTokens, resolved.max_input_tokens) : kCpuBatchTokens;
   }
   return resolved;
 }
@@ -32,10 +34,10 @@ absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec
     return Invalid(absl::StrCat("max_input_tokens=", options.max_input_tokens, " must be in 3..",
                                 spec.max_input_tokens, " (the model's limit)"));
   }
-  if (options.max_batch_tokens < options.max_input_tokens) {
-    return Invalid(absl::StrCat("max_batch_tokens=", options.max_batch_tokens,
-                                " is below max_input_tokens=", options.max_input_tokens,
-                                "; a full-length input could never be batched"));
+  if (options.max_batch_tokens < 1) {
+    return Invalid(
+        absl::StrCat("max_batch_tokens=", options.max_batch_tokens,
+                     " must be at least 1 (an input longer than the budget runs alone)"));
   }
   if (options.max_batch_size < 1) {
     return Invalid(absl::StrCat("max_batch_size=", options.max_batch_size, " must be at least 1"));
@@ -67,8 +69,9 @@ std::vector<WarmupShape> WarmupShapes(const EngineOptions& options) {
   for (int32_t seq_len : options.warmup_seq_lens_tokens) {
     if (seq_len < 1 || seq_len > options.max_input_tokens) continue;
     for (int32_t rows : options.warmup_batch_sizes) {
+      // An input longer than the budget still runs alone: one row always can.
       if (rows < 1 || rows > options.max_batch_size ||
-          int64_t{rows} * seq_len > options.max_batch_tokens) {
+          (rows > 1 && int64_t{rows} * seq_len > options.max_batch_tokens)) {
         continue;
       }
       const WarmupShape shape{rows, seq_len};

@@ -26,8 +26,8 @@ struct EngineOptions {
   // Longest input in tokens, <s> and </s> included: 0 for the model's
   // (ModelSpec::max_input_tokens); may only lower it, to at least 3.
   int32_t max_input_tokens = 0;
-  // Padded cost budget of one batch: longest sequence x rows. Must be at
-  // least max_input_tokens, or a long input could never run. 0: chosen for
+  // Padded cost budget of one batch: longest sequence x rows. An input
+  // longer than the budget runs alone (a batch of one row). 0: chosen for
   // the device by ResolveEngineOptions (kCpuBatchTokens or kCudaBatchTokens).
   int32_t max_batch_tokens = 0;
   // Most sequences in one batch.
@@ -61,29 +61,32 @@ struct EngineOptions {
   bool lend_idle_cores = true;
   // Warm-up: padded lengths to run (those over max_input_tokens are skipped).
   std::vector<int32_t> warmup_seq_lens_tokens = {16, 128, 512};
-  // Warm-up: batch rows to run with each length (shapes over max_batch_size
-  // or max_batch_tokens are skipped). Empty lists: no warm-up.
+  // Warm-up: batch rows to run with each length (shapes over max_batch_size,
+  // or of several rows over max_batch_tokens, are skipped). Empty lists: no
+  // warm-up.
   std::vector<int32_t> warmup_batch_sizes = {1, 4};
 };
 
-// Default batch budgets. On CPU a forward costs about the same per token from
-// a few hundred tokens up, so a small budget loses no throughput, bounds the
-// latency a batch adds to its rows, and keeps every activation under glibc's
-// largest mmap threshold (model/host_allocator.h), e.g. 2 x 12 x 512 x 512
-// attention probabilities = 25 MB. On CUDA larger batches are what fill the
-// GPU.
-inline constexpr int32_t kCpuBatchTokens = 1024;
+// Default batch budgets. On CPU a batch buys little throughput (a forward
+// costs about the same per token from a few hundred tokens up), while rows
+// of a batch finish together and a large budget lets a batch of short texts
+// overtake the long texts waiting before them. With 128, p99 at c=16 and 64
+// came to 0.94x and 0.99x the one-forward-per-request transformers peer's,
+// where 1024 gave 1.43x, at the same tokens/s (docs/performance.md, "The CPU
+// batch budget against the peer's p99"). Longer inputs run alone. On CUDA
+// larger batches are what fill the GPU.
+inline constexpr int32_t kCpuBatchTokens = 128;
 inline constexpr int32_t kCudaBatchTokens = 16384;
 
 // `options` with its automatic settings chosen for `spec`: max_input_tokens
 // 0 becomes spec.max_input_tokens; max_batch_tokens 0 becomes
-// kCudaBatchTokens on a "cuda..." device, else kCpuBatchTokens, and never
-// less than max_input_tokens. Explicit settings are kept.
+// kCudaBatchTokens (never less than max_input_tokens) on a "cuda..." device,
+// else kCpuBatchTokens. Explicit settings are kept.
 EngineOptions ResolveEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 
 // InvalidArgument naming the field and the limit when resolved `options`
-// cannot serve a model described by `spec` (e.g. max_batch_tokens <
-// max_input_tokens, or max_input_tokens above the model's). The one place
+// cannot serve a model described by `spec` (e.g. max_batch_tokens < 1, or
+// max_input_tokens above the model's). The one place
 // these rules are checked: the server exits 2 on this status.
 absl::Status ValidateEngineOptions(const EngineOptions& options, const ModelSpec& spec);
 

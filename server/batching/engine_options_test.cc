@@ -1,6 +1,7 @@
 // EngineOptions checks against a model spec, and warm-up shape selection.
 #include "batching/engine_options.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace securebert::batching {
@@ -21,14 +22,16 @@ TEST(EngineOptionsTest, ResolvedDefaultsAreValid) {
 TEST(EngineOptionsTest, AutomaticBudgetFollowsTheDevice) {
   ModelSpec cpu = Spec();
   cpu.device = "cpu";
-  EXPECT_EQ(ResolveEngineOptions({}, cpu).max_batch_tokens, 1024);
+  EXPECT_EQ(ResolveEngineOptions({}, cpu).max_batch_tokens, 128);
   ModelSpec cuda = Spec();
   cuda.device = "cuda:1";
   EXPECT_EQ(ResolveEngineOptions({}, cuda).max_batch_tokens, 16384);
-  // Never below the longest input, so a full-length input always fits.
-  ModelSpec long_inputs = cpu;
-  long_inputs.max_input_tokens = 2048;
-  EXPECT_EQ(ResolveEngineOptions({}, long_inputs).max_batch_tokens, 2048);
+  // On CUDA never below the longest input, so a full-length input batches;
+  // on CPU the budget stays, and a longer input runs alone.
+  ModelSpec long_inputs = cuda;
+  long_inputs.max_input_tokens = 32768;
+  EXPECT_EQ(ResolveEngineOptions({}, long_inputs).max_batch_tokens, 32768);
+  EXPECT_EQ(ResolveEngineOptions({}, cpu).max_input_tokens, 512);
   // An explicit budget is kept.
   EngineOptions explicit_budget;
   explicit_budget.max_batch_tokens = 4096;
@@ -40,16 +43,26 @@ TEST(EngineOptionsTest, UnresolvedAutomaticBudgetIsAnError) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(EngineOptionsTest, BudgetBelowMaxInputTokensIsAnError) {
+TEST(EngineOptionsTest, BudgetBelowMaxInputTokensIsValidAndOneRowAlwaysWarmsUp) {
+  // A budget below the longest input is allowed: such an input runs alone.
   EngineOptions options;
   options.max_batch_tokens = 256;
-  const absl::Status status = ValidateEngineOptions(ResolveEngineOptions(options, Spec()), Spec());
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("max_batch_tokens=256 is below max_input_tokens=512"),
-            std::string::npos);
-  // A lowered input limit lowers what the budget must hold.
-  options.max_input_tokens = 256;
-  EXPECT_TRUE(ValidateEngineOptions(ResolveEngineOptions(options, Spec()), Spec()).ok());
+  options.warmup_seq_lens_tokens = {16, 128, 512};
+  options.warmup_batch_sizes = {1, 4};
+  const EngineOptions resolved = ResolveEngineOptions(options, Spec());
+  EXPECT_TRUE(ValidateEngineOptions(resolved, Spec()).ok());
+  EXPECT_EQ(WarmupShapes(resolved),
+            (std::vector<WarmupShape>{{1, 16}, {4, 16}, {1, 128}, {1, 512}}));
+  // Below one token is not a budget.
+  for (int32_t bad : {0, -1}) {
+    EngineOptions zero = resolved;
+    zero.max_batch_tokens = bad;
+    const absl::Status status = ValidateEngineOptions(zero, Spec());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find(absl::StrCat("max_batch_tokens=", bad, " must be at least 1")),
+              std::string::npos)
+        << status;
+  }
 }
 
 TEST(EngineOptionsTest, InputLimitDefaultsToTheModelsAndMayOnlyLowerIt) {
@@ -57,7 +70,7 @@ TEST(EngineOptionsTest, InputLimitDefaultsToTheModelsAndMayOnlyLowerIt) {
   EngineOptions lowered;
   lowered.max_input_tokens = 128;
   EXPECT_EQ(ResolveEngineOptions(lowered, Spec()).max_input_tokens, 128);
-  EXPECT_EQ(ResolveEngineOptions(lowered, Spec()).max_batch_tokens, 1024);
+  EXPECT_EQ(ResolveEngineOptions(lowered, Spec()).max_batch_tokens, 128);
   for (int32_t bad : {513, 2, -1}) {
     EngineOptions options;
     options.max_input_tokens = bad;

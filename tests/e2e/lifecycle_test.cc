@@ -116,7 +116,7 @@ TEST(LifecycleTest, HttpProbesAndMetricsMove) {
 
 TEST(LifecycleTest, InvalidConfigurationExitsTwo) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--model_dir=" + TinyModelDir(), "--max_batch_tokens=100"},
+      {"--model_dir=" + TinyModelDir(), "--max_batch_tokens=-100"},
       {"--model_dir=" + TinyModelDir(), "--log_format=xml"},
       {"--model_dir=" + TinyModelDir(), "--max_batch_size=0"},
       {"--model_dir=" + TinyModelDir(), "--device=cpu", "--dtype=float16"},
