@@ -230,6 +230,9 @@ TEST_F(EngineBatchingTest, LengthGroupingKeepsPaddingLowOnAMixedStream) {
 
 TEST_F(EngineBatchingTest, LongInputIsNotStarvedByAStreamOfShortOnes) {
   EngineOptions options = Options();
+  // A budget the long input leaves room in (under the CPU default of 128 it
+  // would fill its own batch, and so run first).
+  options.max_batch_tokens = 1024;
   options.max_batch_size = 4;
   options.fairness_bound_us = 100000;
   Start(options);
@@ -269,6 +272,7 @@ TEST_F(EngineBatchingTest, LongInputIsNotStarvedByAStreamOfShortOnes) {
 
 TEST_F(EngineBatchingTest, LongInputRunsOnceTheWorkCutAfterItReachesTheTokenBound) {
   EngineOptions options = Options();
+  options.max_batch_tokens = 1024;  // as above
   options.max_batch_size = 4;
   options.fairness_bound_us = int64_t{1} << 40;  // time alone never binds here
   options.fairness_bound_tokens = 80;            // two full 4 x 10 batches

@@ -112,7 +112,11 @@ def stub(server_binary, model_dir, pb):
     """A SecureBert stub connected to a started server; the server is stopped afterwards."""
     pb2, pb2_grpc = pb
     server = server_under_test.ServerProcess(
-        server_binary, ["--model_dir", str(model_dir), "--shutdown_linger_ms=0"])
+        # A budget that batches rows of very different lengths (up to 512): the
+        # parity checks include what padding must not change. The CPU default
+        # (128) runs long inputs alone.
+        server_binary, ["--model_dir", str(model_dir), "--shutdown_linger_ms=0",
+                        "--max_batch_tokens=4096"])
     try:
         port, _ = server.wait_until_ready(STARTUP_TIMEOUT_S)
         channel = grpc.insecure_channel(
