@@ -24,10 +24,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import steps  # noqa: E402  pylint: disable=wrong-import-position
+from harness import figures, steps  # noqa: E402  pylint: disable=wrong-import-position
 from harness.config import REPO_ROOT, BenchConfig, Context  # noqa: E402
 from harness.processes import SecureBertServer, TransformersPeer  # noqa: E402
 
@@ -55,20 +55,16 @@ def summarize(levels: Dict[str, List[dict]]) -> Dict[str, dict]:
     return summary
 
 
-def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    return a / b if a is not None and b else None
-
-
 def ratios(summary: Dict[str, dict], first: str) -> Dict[str, dict]:
     """Each arm's tokens/s and p99 over the peer's (when there is a peer) and the first arm's."""
     out = {}
     peer = summary.get(PEER)
     for name, arm in summary.items():
-        row = {"tokens_per_s_vs_first": _ratio(arm["tokens_per_s"], summary[first]["tokens_per_s"]),
-               "p99_vs_first": _ratio(arm["p99_ms"], summary[first]["p99_ms"])}
+        row = {"tokens_per_s_vs_first": figures.ratio(arm["tokens_per_s"], summary[first]["tokens_per_s"]),
+               "p99_vs_first": figures.ratio(arm["p99_ms"], summary[first]["p99_ms"])}
         if peer is not None:
-            row["tokens_per_s_vs_peer"] = _ratio(arm["tokens_per_s"], peer["tokens_per_s"])
-            row["p99_vs_peer"] = _ratio(arm["p99_ms"], peer["p99_ms"])
+            row["tokens_per_s_vs_peer"] = figures.ratio(arm["tokens_per_s"], peer["tokens_per_s"])
+            row["p99_vs_peer"] = figures.ratio(arm["p99_ms"], peer["p99_ms"])
         out[name] = row
     return out
 
@@ -127,7 +123,7 @@ def main(argv=None) -> int:
     print(f"\nc={args.concurrency}, {args.rounds} rounds of {args.duration:.0f} s, medians:")
     print(report(summary, table))
     if args.json:
-        args.json.write_text(json.dumps({"arms": {n: f for n, f in arms.items()},
+        args.json.write_text(json.dumps({"arms": arms,
                                          "levels": levels, "summary": summary,
                                          "ratios": table}, indent=1) + "\n")
     return 0 if all(arm["errors"] == 0 for arm in summary.values()) else 1

@@ -5,7 +5,7 @@
 
 from typing import List, Optional
 
-from harness import runtimes
+from harness import figures, runtimes
 
 # "Throughput no worse than today's": the server's tokens/s against a baseline run's at the
 # same level, allowing the run-to-run spread of this VM (four full runs put the server's
@@ -15,10 +15,6 @@ BASELINE_NOISE = 0.05
 
 def _fmt(value, pattern="{:.1f}") -> str:
     return "n/a" if value is None else pattern.format(value)
-
-
-def _ratio(a, b) -> Optional[float]:
-    return a / b if a is not None and b else None
 
 
 def _level(levels: List[dict], concurrency: int) -> Optional[dict]:
@@ -50,12 +46,12 @@ def peer_comparison(results: dict, baseline: Optional[dict] = None) -> dict:
             "concurrency": c,
             "server": {k: srv.get(k) for k in ("tokens_per_s", "p50_ms", "p99_ms")},
             "peer": {k: peer.get(k) for k in ("tokens_per_s", "p50_ms", "p99_ms")},
-            "tokens_per_s_ratio": _ratio(srv.get("tokens_per_s"), peer["tokens_per_s"]),
-            "p50_ratio": _ratio(srv.get("p50_ms"), peer["p50_ms"]),
-            "p99_ratio": _ratio(srv.get("p99_ms"), peer["p99_ms"]),
+            "tokens_per_s_ratio": figures.ratio(srv.get("tokens_per_s"), peer["tokens_per_s"]),
+            "p50_ratio": figures.ratio(srv.get("p50_ms"), peer["p50_ms"]),
+            "p99_ratio": figures.ratio(srv.get("p99_ms"), peer["p99_ms"]),
             "p99_at_most_peer": (srv["p99_ms"] <= peer["p99_ms"]) if srv else None,
             "baseline_tokens_per_s": base["tokens_per_s"] if base else None,
-            "over_baseline": _ratio(srv.get("tokens_per_s"),
+            "over_baseline": figures.ratio(srv.get("tokens_per_s"),
                                     base["tokens_per_s"] if base else None)})
     p99 = [row["p99_at_most_peer"] for row in rows]
     over = [row["over_baseline"] for row in rows]

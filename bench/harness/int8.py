@@ -10,9 +10,9 @@ exporter's report (accuracy.json).
 """
 
 import json
-from typing import Dict, Optional
+from typing import Dict
 
-from harness import compare_steps, steps
+from harness import compare_steps, figures, steps
 from harness.config import Context
 from harness.processes import SecureBertServer
 
@@ -41,10 +41,6 @@ def _serve_levels(ctx: Context, binary, model_dir, server: dict, concurrencies,
             levels.append(level)
         peak_rss = srv.peak_rss_bytes()
     return {"levels": levels, "peak_rss_bytes": peak_rss}
-
-
-def _ratio(a, b) -> Optional[float]:
-    return None if a is None or not b else a / b
 
 
 def comparison(ctx: Context, server: dict) -> dict:
@@ -79,11 +75,11 @@ def ratios(server: dict, int8: dict) -> Dict:
     for lv in int8["server"]["levels"]:
         base = fp32.get(lv["concurrency"])
         per_level[str(lv["concurrency"])] = {
-            "speedup": _ratio(lv["tokens_per_s"], base and base["tokens_per_s"]),
-            "p50_ratio": _ratio(lv["p50_ms"], base and base["p50_ms"]),
-            "p99_ratio": _ratio(lv["p99_ms"], base and base["p99_ms"])}
+            "speedup": figures.ratio(lv["tokens_per_s"], base and base["tokens_per_s"]),
+            "p50_ratio": figures.ratio(lv["p50_ms"], base and base["p50_ms"]),
+            "p99_ratio": figures.ratio(lv["p99_ms"], base and base["p99_ms"])}
     first = per_level.get("16") or next(iter(per_level.values()), {})
-    rss = _ratio(int8["server"]["peak_rss_bytes"], server.get("peak_rss_bytes"))
+    rss = figures.ratio(int8["server"]["peak_rss_bytes"], server.get("peak_rss_bytes"))
     acc = int8["accuracy"]
     pooled = min(acc["cls_cosine"]["min"], acc["mean_pooled_cosine"]["min"])
 

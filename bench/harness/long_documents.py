@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from harness import models, peer_check, steps, tools
+from harness import figures, models, peer_check, steps, tools
 from harness.config import REPO_ROOT, BenchConfig, Context
 from harness.processes import SecureBertServer, run_bounded
 
@@ -291,36 +291,32 @@ def step(ctx: Context) -> dict:
     return result
 
 
-def _ratio(a, b) -> Optional[float]:
-    return a / b if a is not None and b else None
-
-
 def ratios(result: dict) -> dict:
     """Server / peer tokens/s per level, the padding factors and the verdicts."""
     server, peers, info = result["server"], result["peers"]["levels"], result["server"]["info"]
     per_level = {}
     for ours, theirs in (("extract_entities", "pipeline"), ("embed", "embed")):
         for lv, peer in zip(server[ours], peers[theirs]):
-            per_level[f"{ours} c={lv['concurrency']}"] = _ratio(lv["tokens_per_s"],
+            per_level[f"{ours} c={lv['concurrency']}"] = figures.ratio(lv["tokens_per_s"],
                                                                 peer["tokens_per_s"])
     levels = server["extract_entities"] + server["embed"]
     tokens = sum(lv["tokens"] for lv in levels)
     width = info["max_input_tokens"] - 2
     overlap = min(info["window_overlap_tokens"], width // 2)
     ideal = width / (width - overlap)
-    padded = _ratio(sum(lv["padded_tokens"] for lv in levels), tokens)
+    padded = figures.ratio(sum(lv["padded_tokens"] for lv in levels), tokens)
     speedup = per_level.get("extract_entities c=8")
 
     def verdict(value, ok) -> str:
         return "n/a" if value is None else ("met" if ok(value) else "missed")
     return {"server_over_peer": per_level, "ideal_window_factor": ideal,
             "padded_over_document_tokens": padded,
-            "real_over_document_tokens": _ratio(sum(lv["real_tokens"] for lv in levels), tokens),
+            "real_over_document_tokens": figures.ratio(sum(lv["real_tokens"] for lv in levels), tokens),
             "window_arithmetic_matches": all(lv["real_tokens"] == lv["window_tokens"]
                                              for lv in levels),
-            "padded_over_ideal": _ratio(padded, ideal),
+            "padded_over_ideal": figures.ratio(padded, ideal),
             "targets": {TARGET_SPEEDUP_NAME: verdict(speedup, lambda v: v >= TARGET_SPEEDUP),
-                        TARGET_PADDING_NAME: verdict(_ratio(padded, ideal),
+                        TARGET_PADDING_NAME: verdict(figures.ratio(padded, ideal),
                                                      lambda v: v <= TARGET_PADDING)}}
 
 

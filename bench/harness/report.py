@@ -6,7 +6,7 @@ run still succeeds.
 
 from typing import List, Optional
 
-from harness import compare_report, int8, long_documents
+from harness import compare_report, figures, int8, long_documents
 
 # Issue 6's targets on the 2-core CPU.
 TARGET_SERVER_OVER_RAW = 0.95
@@ -19,10 +19,6 @@ TARGET_SOAK_GROWTH = 0.05
 
 def _level(levels: List[dict], concurrency: int) -> Optional[dict]:
     return next((lv for lv in levels if lv["concurrency"] == concurrency), None)
-
-
-def _ratio(a, b) -> Optional[float]:
-    return a / b if a is not None and b else None
 
 
 def compute_ratios(results: dict) -> dict:
@@ -40,15 +36,15 @@ def compute_ratios(results: dict) -> dict:
         raw_ms *= c1["mean_tokens_per_request"] / raw["mean_tokens_per_text"]
     ratios = {
         "compare_concurrency": compare_at,
-        "server_over_raw_best": _ratio(at.get("tokens_per_s"), raw["best_tokens_per_s"]),
-        "server_over_transformers_peer": _ratio(at.get("tokens_per_s"),
+        "server_over_raw_best": figures.ratio(at.get("tokens_per_s"), raw["best_tokens_per_s"]),
+        "server_over_transformers_peer": figures.ratio(at.get("tokens_per_s"),
                                                 peer.get("tokens_per_s")),
-        "server_over_naive_tuned": _ratio(at.get("tokens_per_s"), tuned.get("tokens_per_s")),
-        "server_over_naive_default": _ratio(at.get("tokens_per_s"),
+        "server_over_naive_tuned": figures.ratio(at.get("tokens_per_s"), tuned.get("tokens_per_s")),
+        "server_over_naive_default": figures.ratio(at.get("tokens_per_s"),
                                             naive.get("default", {}).get("tokens_per_s")),
-        "server_over_naive_expert": _ratio(at.get("tokens_per_s"),
+        "server_over_naive_expert": figures.ratio(at.get("tokens_per_s"),
                                            naive.get("expert", {}).get("tokens_per_s")),
-        "naive_tuned_over_raw_best": _ratio(tuned.get("tokens_per_s"), raw["best_tokens_per_s"]),
+        "naive_tuned_over_raw_best": figures.ratio(tuned.get("tokens_per_s"), raw["best_tokens_per_s"]),
         "p50_lower_than_naive_tuned": (at["p50_ms"] < tuned["p50_ms"]) if at and tuned else None,
         "p99_lower_than_naive_tuned": (at["p99_ms"] < tuned["p99_ms"]) if at and tuned else None,
         "padding_efficiency": at.get("padding_efficiency"),

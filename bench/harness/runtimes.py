@@ -9,6 +9,8 @@ server / fastest raw (>= 0.95) and server / transformers peer (>= 1.3), both on 
 
 from typing import Dict, Optional
 
+from harness import figures
+
 TARGET_SERVER_OVER_FASTEST_RAW = 0.95
 TARGET_SERVER_OVER_TRANSFORMERS = 1.3
 
@@ -21,10 +23,6 @@ SERVERS = (("pypi_libtorch", "securebert-server, PyPI LibTorch (build)"),
            ("debian_libtorch", "securebert-server, Debian LibTorch (build-debian-torch)"),
            ("transformers_peer", "transformers peer (bench/transformers_peer.py)"))
 ARRANGEMENTS = ("1 forward(s) x {cores} thread(s)", "{cores} forward(s) x 1 thread(s)")
-
-
-def _ratio(a, b) -> Optional[float]:
-    return a / b if a is not None and b else None
 
 
 def _verdict(value, target) -> str:
@@ -71,8 +69,8 @@ def assemble(measured: Dict[str, dict], servers: Dict[str, Optional[dict]],
     ratios = {}
     for key in ("pypi_libtorch", "debian_libtorch"):
         tps = by_key[key].get("tokens_per_s")
-        ratios[key] = {"server_over_fastest_raw": _ratio(tps, fastest_tps),
-                       "server_over_transformers_peer": _ratio(tps, peer_tps)}
+        ratios[key] = {"server_over_fastest_raw": figures.ratio(tps, fastest_tps),
+                       "server_over_transformers_peer": figures.ratio(tps, peer_tps)}
         ratios[key]["targets"] = {
             "server_over_fastest_raw >= 0.95": _verdict(
                 ratios[key]["server_over_fastest_raw"], TARGET_SERVER_OVER_FASTEST_RAW),
