@@ -72,8 +72,9 @@ struct EngineOptions {
 // of a batch finish together and a large budget lets a batch of short texts
 // overtake the long texts waiting before them. With 128, p99 at c=16 and 64
 // came to 0.94x and 0.99x the one-forward-per-request transformers peer's,
-// where 1024 gave 1.43x, at the same tokens/s (docs/performance.md, "The CPU
-// batch budget against the peer's p99"). Longer inputs run alone. On CUDA
+// where 1024 gave 1.43x and (in an earlier run) 2.33x, with tokens/s at c=16
+// within 1 % of 1024's (docs/performance.md, "The CPU batch budget against
+// the peer's p99"). Longer inputs run alone. On CUDA
 // larger batches are what fill the GPU.
 inline constexpr int32_t kCpuBatchTokens = 128;
 inline constexpr int32_t kCudaBatchTokens = 16384;
